@@ -1,0 +1,35 @@
+/*
+ * env.h - names shared by the launcher and the preloaded library: the
+ * environment variables and the files of a job directory.
+ *
+ * A job directory is one per node per job:
+ *   CACHE/fanstore.UID.JOBID/        mode 0700
+ *     meta.img                       the metadata image (0600)
+ *     fs_0000 ... fs_bcast           partitions held on this node (0600)
+ *     sock                           the launcher's request socket (0600)
+ *     owner                          "HOST PID..." of the launchers, for
+ *                                    stale-directory cleanup
+ */
+#ifndef FANSTORE_ENV_H
+#define FANSTORE_ENV_H
+
+/* Set by the user (flags of fanstore-exec say the same, flags win). */
+#define FS_ENV_DATA "FANSTORE_DATA"         /* packed dataset directory */
+#define FS_ENV_MOUNT "FANSTORE_MOUNT"       /* where programs see the dataset */
+#define FS_ENV_CACHE "FANSTORE_CACHE"       /* node-local storage */
+#define FS_ENV_VERBOSE "FANSTORE_VERBOSE"   /* 0 quiet, 1 info, 2 debug */
+#define FS_ENV_TIMEOUT "FANSTORE_TIMEOUT"   /* seconds a remote read may take */
+#define FS_ENV_KEEP "FANSTORE_KEEP"         /* 1: keep the job directory */
+
+/* Set by fanstore-exec for the library. */
+#define FS_ENV_JOBDIR "FANSTORE_JOBDIR"     /* this node's job directory */
+
+#define FS_DEFAULT_MOUNT "/fanstore"
+#define FS_DEFAULT_TIMEOUT 120
+
+#define FS_JOB_PREFIX "fanstore."           /* CACHE/fanstore.UID.JOBID */
+#define FS_JOB_IMAGE "meta.img"
+#define FS_JOB_SOCK "sock"
+#define FS_JOB_OWNER "owner"
+
+#endif /* FANSTORE_ENV_H */

@@ -1,0 +1,26 @@
+# test/lib.sh - sourced by every test script.
+set -euo pipefail
+TOP=${FANSTORE_TOP:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
+B=${B:-build}
+case "$B" in /*) ;; *) B=$TOP/$B ;; esac
+PY=/usr/bin/python3
+PREP=$TOP/bin/fanstore-prep
+EXEC=$TOP/bin/fanstore-exec
+LIB=$TOP/lib/libfanstore.so
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+export OMPI_MCA_rmaps_base_oversubscribe=1
+T=$(mktemp -d /tmp/fstest.XXXXXX)
+export FANSTORE_CACHE=$T/cache
+mkdir -p "$FANSTORE_CACHE"
+cleanup() { rm -rf "$T"; }
+trap cleanup EXIT
+
+skip() { echo "SKIP: $*"; exit 77; }
+fail() { echo "FAIL: $*" >&2; exit 1; }
+ok()   { echo "ok: $*"; }
+# gentree DIR [gentree.py options]
+gentree() { "$PY" "$TOP/test/gentree.py" "$@"; }
+# run NP ARGS...: fanstore-exec under mpirun with NP ranks
+run() { local np=$1; shift; mpirun -np "$np" "$EXEC" "$@"; }
+# expect_fail "what" CMD...: CMD must exit non-zero
+expect_fail() { local what=$1; shift; if "$@"; then fail "$what: succeeded, expected failure"; fi; ok "$what fails"; }
