@@ -151,6 +151,7 @@ struct fs_img_hdr {
 	uint64_t names_off;
 	uint64_t names_size;
 	uint64_t part_off;      /* struct fs_img_part[nparts] */
+	uint64_t reserved;      /* 0 */
 	uint32_t nparts;        /* npart + has_bcast; the broadcast one is last */
 	uint32_t nranks;
 	uint32_t node;          /* which node this image was written for */
@@ -198,7 +199,7 @@ _Static_assert(sizeof(struct fs_dentry) == 64, "fs_dentry layout");
 _Static_assert(sizeof(struct fs_manifest_hdr) == 80, "fs_manifest_hdr layout");
 _Static_assert(sizeof(struct fs_manifest_part) == 24, "fs_manifest_part layout");
 _Static_assert(sizeof(struct fs_img_hdr) == 128, "fs_img_hdr layout");
-_Static_assert(sizeof(struct fs_img_part) == 32, "fs_img_part layout");
+_Static_assert(sizeof(struct fs_img_part) == 40, "fs_img_part layout");
 _Static_assert(sizeof(struct fs_ment) == 48 + 16, "fs_ment layout");
 #endif
 

@@ -1,0 +1,99 @@
+/* blob.c - decoding and compressing blobs with libdeflate. */
+#include <pthread.h>
+#include <stdlib.h>
+
+#include <libdeflate.h>
+
+#include "store.h"
+
+/* One decompressor per thread, freed at thread exit.  The key is created
+ * once; a thread that never decodes pays nothing. */
+static pthread_key_t dkey;
+static pthread_once_t dkey_once = PTHREAD_ONCE_INIT;
+
+static void dfree(void *d)
+{
+	libdeflate_free_decompressor(d);
+}
+
+static void dkey_make(void)
+{
+	(void)pthread_key_create(&dkey, dfree);
+}
+
+static struct libdeflate_decompressor *decompressor(void)
+{
+	static __thread struct libdeflate_decompressor *d;
+	if (d)
+		return d;
+	pthread_once(&dkey_once, dkey_make);
+	d = libdeflate_alloc_decompressor();
+	if (d)
+		(void)pthread_setspecific(dkey, d);
+	return d;
+}
+
+enum fs_result fs_blob_decode(uint32_t method, const void *src, uint64_t stored,
+			      void *dst, uint64_t size, uint32_t crc)
+{
+	switch (method) {
+	case FS_METHOD_RAW:
+		if (stored != size)
+			return FS_ERR_FORMAT;
+		if (size)
+			__builtin_memcpy(dst, src, size);
+		break;
+	case FS_METHOD_DEFLATE: {
+		struct libdeflate_decompressor *d = decompressor();
+		if (!d)
+			return FS_ERR_NOMEM;
+		size_t got = 0;
+		enum libdeflate_result r = libdeflate_deflate_decompress(d, src, stored, dst,
+									 size, &got);
+		if (r != LIBDEFLATE_SUCCESS || got != size)
+			return FS_ERR_FORMAT;
+		break;
+	}
+	default:
+		return FS_ERR_FORMAT;
+	}
+	if (fs_crc32(0, dst, size) != crc)
+		return FS_ERR_CRC;
+	return FS_OK;
+}
+
+struct fs_compressor {
+	struct libdeflate_compressor *c;
+};
+
+struct fs_compressor *fs_compressor_new(int level)
+{
+	if (level < 1 || level > 12)
+		return NULL;
+	struct fs_compressor *c = calloc(1, sizeof(*c));
+	if (!c)
+		return NULL;
+	c->c = libdeflate_alloc_compressor(level);
+	if (!c->c) {
+		free(c);
+		return NULL;
+	}
+	return c;
+}
+
+void fs_compressor_free(struct fs_compressor **c)
+{
+	if (!c || !*c)
+		return;
+	libdeflate_free_compressor((*c)->c);
+	free(*c);
+	*c = NULL;
+}
+
+size_t fs_compress(struct fs_compressor *c, const void *src, size_t size,
+		   void *dst, size_t cap)
+{
+	if (!c || size == 0)
+		return 0;
+	return libdeflate_deflate_compress(c->c, src, size, dst, cap);
+}
