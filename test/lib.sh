@@ -24,3 +24,14 @@ gentree() { "$PY" "$TOP/test/gentree.py" "$@"; }
 run() { local np=$1; shift; mpirun -np "$np" "$EXEC" "$@"; }
 # expect_fail "what" CMD...: CMD must exit non-zero
 expect_fail() { local what=$1; shift; if "$@"; then fail "$what: succeeded, expected failure"; fi; ok "$what fails"; }
+# Each rank its own "node": a private mount namespace with its own tmpfs at
+# $FANSTORE_CACHE, so ranks share no node-local storage and remote reads
+# really cross MPI.  Needs root; can_nodes says whether it works here.
+can_nodes() { [ "$(id -u)" = 0 ] && unshare -m --propagation private true 2>/dev/null; }
+# run_nodes NP ARGS...: like run, one node per rank
+run_nodes() {
+  local np=$1; shift
+  mpirun -np "$np" unshare -m --propagation private \
+    sh -c 'mount -t tmpfs -o size=4g,mode=0755 fanstore-node "$FANSTORE_CACHE" && exec "$@"' sh "$EXEC" "$@"
+}
+need_build() { [ -x "$PREP" ] && [ -x "$EXEC" ] && [ -f "$LIB" ] || fail "not built: run make first"; }

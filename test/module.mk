@@ -28,5 +28,9 @@ test:
 	@$(MAKE) --no-print-directory tests fuzzers
 	@test/run.sh $(T)
 
+SOAK_SECONDS ?= 60
+soak: tests
+	@SOAK_SECONDS=$(SOAK_SECONDS) TEST_TIMEOUT=$$(( $(SOAK_SECONDS) * 3 + 120 )) test/run.sh soak/t_soak
+
 fuzz: fuzzers
 	@test/fuzz/run.sh $(FUZZ_SECONDS)
