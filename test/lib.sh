@@ -4,6 +4,7 @@ TOP=${FANSTORE_TOP:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
 B=${B:-build}
 case "$B" in /*) ;; *) B=$TOP/$B ;; esac
 PY=/usr/bin/python3
+MPIRUN=${MPIRUN:-mpirun}   # MPIRUN=mpirun.mpich with a build made with MPI=mpich
 PREP=$TOP/bin/fanstore-prep
 EXEC=$TOP/bin/fanstore-exec
 LIB=$TOP/lib/libfanstore.so
@@ -21,7 +22,7 @@ ok()   { echo "ok: $*"; }
 # gentree DIR [gentree.py options]
 gentree() { "$PY" "$TOP/test/gentree.py" "$@"; }
 # run NP ARGS...: fanstore-exec under mpirun with NP ranks
-run() { local np=$1; shift; mpirun -np "$np" "$EXEC" "$@"; }
+run() { local np=$1; shift; $MPIRUN -np "$np" "$EXEC" "$@"; }
 # expect_fail "what" CMD...: CMD must exit non-zero
 expect_fail() { local what=$1; shift; if "$@"; then fail "$what: succeeded, expected failure"; fi; ok "$what fails"; }
 # Each rank its own "node": a private mount namespace with its own tmpfs at
@@ -31,7 +32,7 @@ can_nodes() { [ "$(id -u)" = 0 ] && unshare -m --propagation private true 2>/dev
 # run_nodes NP ARGS...: like run, one node per rank
 run_nodes() {
   local np=$1; shift
-  mpirun -np "$np" unshare -m --propagation private \
+  $MPIRUN -np "$np" unshare -m --propagation private \
     sh -c 'mount -t tmpfs -o size=4g,mode=0755 fanstore-node "$FANSTORE_CACHE" && exec "$@"' sh "$EXEC" "$@"
 }
 need_build() { [ -x "$PREP" ] && [ -x "$EXEC" ] && [ -f "$LIB" ] || fail "not built: run make first"; }
