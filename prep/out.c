@@ -1,0 +1,243 @@
+/*
+ * out.c - the output of a pack, written so that a failure or a signal
+ * never leaves something that looks like a dataset.
+ *
+ * Modern form: everything goes into OUT.tmp.XXXXXX next to OUT, which is
+ * renamed to OUT (never over an existing one) once the manifest is in.
+ * Original form (output in the current directory): each partition is
+ * written as .fs_NNNN.tmp.PID, all are renamed into place when all are
+ * complete, and the manifest comes last.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "prep.h"
+
+struct prep_out {
+	int legacy;
+	char *final;          /* modern: OUT */
+	char *dir;            /* modern: the temporary directory; original: "." */
+	char *manifest;       /* dir/fanstore.manifest */
+	uint32_t nslots;
+	char **tmp;           /* per slot: where it is written */
+	char **fin;           /* original form: final names */
+	uint32_t nrenamed;
+	int committed;
+};
+
+/* The one output a signal handler must clean up (a signal handler has no
+ * other way to reach it). */
+static struct prep_out *volatile live;
+
+static void on_signal(int sig)
+{
+	struct prep_out *w = live;
+	if (w && !w->committed) {
+		for (uint32_t i = 0; i < w->nslots; i++) {
+			unlink(w->tmp[i]);
+			if (w->legacy && i < w->nrenamed)
+				unlink(w->fin[i]);
+		}
+		if (!w->legacy) {
+			unlink(w->manifest);
+			rmdir(w->dir);
+		}
+	}
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+static void catch_signals(void)
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		sigaction(sigs[i], &sa, NULL);
+}
+
+static char *dupf(const char *a, const char *b)
+{
+	size_t n = strlen(a) + strlen(b) + 1;
+	char *s = malloc(n);
+	if (s)
+		snprintf(s, n, "%s%s", a, b);
+	return s;
+}
+
+static char *default_out(const char *dataset)
+{
+	char *real = realpath(dataset, NULL);
+	const char *base = real ? strrchr(real, '/') + 1 : "dataset";
+	char *s = dupf(*base ? base : "root", ".fanstore");
+	free(real);
+	return s;
+}
+
+static int setup_names(struct prep_out *w)
+{
+	w->tmp = calloc(w->nslots, sizeof(*w->tmp));
+	w->fin = calloc(w->nslots, sizeof(*w->fin));
+	w->manifest = dupf(w->dir, "/" FS_MANIFEST_NAME);
+	return w->tmp && w->fin && w->manifest ? 0 : -1;
+}
+
+struct prep_out *prep_out_new(const struct prep_opts *o, uint32_t nslots)
+{
+	struct prep_out *w = calloc(1, sizeof(*w));
+	if (!w) {
+		prep_err("out of memory");
+		return NULL;
+	}
+	w->legacy = o->legacy;
+	w->nslots = nslots;
+	if (o->legacy) {
+		w->dir = strdup(".");
+	} else {
+		w->final = o->out ? strdup(o->out) : default_out(o->dataset);
+		char *tmpl = w->final ? dupf(w->final, ".tmp.XXXXXX") : NULL;
+		struct stat st;
+		if (w->final && lstat(w->final, &st) == 0) {
+			prep_err("%s: the output directory already exists: remove it or choose another with -o",
+				 w->final);
+			free(tmpl);
+			goto fail;
+		}
+		if (tmpl && !mkdtemp(tmpl)) {
+			prep_err("%s: cannot create the output directory: %s", tmpl, strerror(errno));
+			free(tmpl);
+			goto fail;
+		}
+		w->dir = tmpl;
+	}
+	if (!w->dir || setup_names(w) < 0)
+		goto nomem;
+	for (uint32_t i = 0; i < nslots; i++) {
+		char pn[32], tn[96];
+		fs_part_filename(o->nbcast && i == nslots - 1 ? FS_PART_BCAST : i, pn, sizeof(pn));
+		if (!(w->fin[i] = strdup(pn)))
+			goto nomem;
+		if (o->legacy)
+			snprintf(tn, sizeof(tn), ".%s.tmp.%ld", pn, (long)getpid());
+		else
+			snprintf(tn, sizeof(tn), "%s/%s", w->dir, pn);
+		if (!(w->tmp[i] = strdup(tn)))
+			goto nomem;
+		struct stat st;
+		if (o->legacy && lstat(pn, &st) == 0) {
+			prep_err("%s already exists in the current directory: remove the old "
+				 "partitions and %s, or pack in another directory", pn, FS_MANIFEST_NAME);
+			goto fail;
+		}
+	}
+	struct stat st;
+	if (o->legacy && lstat(FS_MANIFEST_NAME, &st) == 0) {
+		prep_err("%s already exists in the current directory: remove it and the old "
+			 "partitions, or pack in another directory", FS_MANIFEST_NAME);
+		goto fail;
+	}
+	live = w;
+	catch_signals();
+	return w;
+nomem:
+	prep_err("out of memory");
+fail:
+	prep_out_free(&w);
+	return NULL;
+}
+
+const char *prep_out_dir(const struct prep_out *w)
+{
+	return w->legacy ? "." : w->final;
+}
+
+const char *prep_out_path(struct prep_out *w, uint32_t slot)
+{
+	return w->tmp[slot];
+}
+
+int prep_out_commit(struct prep_out *w, const struct fs_manifest *m)
+{
+	struct fs_err err = {0};
+	if (w->legacy) {
+		for (uint32_t i = 0; i < w->nslots; i++) {
+			if (renameat2(AT_FDCWD, w->tmp[i], AT_FDCWD, w->fin[i], RENAME_NOREPLACE) < 0) {
+				prep_err("%s: cannot rename into place: %s", w->fin[i], strerror(errno));
+				return -1;
+			}
+			w->nrenamed = i + 1;
+		}
+	}
+	if (fs_manifest_write(w->dir, m, &err) != FS_OK) {
+		prep_err("%s", err.msg);
+		return -1;
+	}
+	if (!w->legacy) {
+		int dfd = open(w->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (dfd >= 0) {
+			fsync(dfd);
+			close(dfd);
+		}
+		if (renameat2(AT_FDCWD, w->dir, AT_FDCWD, w->final, RENAME_NOREPLACE) < 0) {
+			prep_err("%s: cannot rename %s into place: %s", w->final, w->dir,
+				 strerror(errno));
+			return -1;
+		}
+	}
+	w->committed = 1;
+	return 0;
+}
+
+/* Remove the temporary directory and whatever is in it (all ours). */
+static void remove_dir(const char *dir)
+{
+	DIR *d = opendir(dir);
+	if (d) {
+		struct dirent *de;
+		while ((de = readdir(d)))
+			if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+				unlinkat(dirfd(d), de->d_name, 0);
+		closedir(d);
+	}
+	rmdir(dir);
+}
+
+void prep_out_free(struct prep_out **wp)
+{
+	struct prep_out *w = *wp;
+	if (!w)
+		return;
+	live = NULL;
+	if (!w->committed) {
+		for (uint32_t i = 0; w->tmp && i < w->nslots; i++) {
+			if (w->tmp[i])
+				unlink(w->tmp[i]);
+			if (w->legacy && i < w->nrenamed)
+				unlink(w->fin[i]);
+		}
+		if (!w->legacy && w->dir)
+			remove_dir(w->dir);
+	}
+	for (uint32_t i = 0; i < w->nslots; i++) {
+		if (w->tmp)
+			free(w->tmp[i]);
+		if (w->fin)
+			free(w->fin[i]);
+	}
+	free(w->tmp);
+	free(w->fin);
+	free(w->manifest);
+	free(w->final);
+	free(w->dir);
+	free(w);
+	*wp = NULL;
+}

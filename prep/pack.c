@@ -1,0 +1,405 @@
+/*
+ * pack.c - read, checksum and compress entries on all cores, write them in
+ * a fixed order so that the output does not depend on thread timing.
+ *
+ * Entries are packed in (slot, name) order.  Workers claim the next entry,
+ * produce its blob into a window slot; the main thread appends blobs to
+ * the open partition in order.  The bytes in flight are bounded (a job
+ * that alone exceeds the bound runs when everything before it is written).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "prep.h"
+
+#define WINDOW 256u
+#define BIG (64ull << 20)          /* larger inputs are mapped, not read */
+#define MIN_COMPRESS 32u           /* smaller files are stored raw */
+
+struct buf {
+	void *p;
+	size_t len;
+	int mapped;
+};
+
+struct result {
+	int ready;
+	char *err;                 /* failure message, or NULL */
+	uint32_t method, crc;
+	const void *blob;
+	uint64_t stored;
+	struct buf in, out;
+	uint64_t cost;
+};
+
+struct pack {
+	const struct prep_tree *t;
+	const struct prep_opts *o;
+	pthread_mutex_t mu;
+	pthread_cond_t space, ready;
+	size_t next, written;
+	uint64_t inflight, budget;
+	int abort;
+	struct result res[WINDOW];
+};
+
+static void buf_free(struct buf *b)
+{
+	if (!b->p)
+		return;
+	if (b->mapped)
+		munmap(b->p, b->len);
+	else
+		free(b->p);
+	b->p = NULL;
+	b->len = 0;
+}
+
+static int buf_alloc(struct buf *b, size_t len)
+{
+	b->len = len;
+	if (len > BIG) {
+		b->p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+			    -1, 0);
+		b->mapped = 1;
+		if (b->p == MAP_FAILED)
+			b->p = NULL;
+	} else {
+		b->p = malloc(len ? len : 1);
+		b->mapped = 0;
+	}
+	return b->p ? 0 : -1;
+}
+
+static void result_clear(struct result *r)
+{
+	buf_free(&r->in);
+	buf_free(&r->out);
+	free(r->err);
+	memset(r, 0, sizeof(*r));
+}
+
+static uint64_t job_cost(const struct prep_ent *e)
+{
+	return S_ISREG(e->mode) ? 2 * e->size + 256 : 256;
+}
+
+static void fail_job(struct result *r, const struct prep_ent *e, const char *why, int sys)
+{
+	char s[1024], m[1400];
+	snprintf(m, sizeof(m), "%s: %s%s%s", prep_show(e->name, e->name_len, s, sizeof(s)), why,
+		 sys ? ": " : "", sys ? strerror(sys) : "");
+	r->err = strdup(m);
+	if (!r->err)
+		r->err = strdup("out of memory");
+}
+
+static int read_all(int fd, struct buf *b, uint64_t size)
+{
+	if (size > BIG) {
+		b->p = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
+		if (b->p == MAP_FAILED) {
+			b->p = NULL;
+			return errno;
+		}
+		b->len = size;
+		b->mapped = 1;
+		madvise(b->p, size, MADV_SEQUENTIAL);
+		return 0;
+	}
+	if (buf_alloc(b, size) < 0)
+		return ENOMEM;
+	uint64_t got = 0;
+	while (got < size) {
+		ssize_t k = pread(fd, (char *)b->p + got, size - got, (off_t)got);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0)
+			return errno;
+		if (k == 0)
+			return -1;   /* shorter than scanned */
+		got += (uint64_t)k;
+	}
+	return 0;
+}
+
+static void do_file(struct pack *pk, struct fs_compressor *c, const struct prep_ent *e,
+		    struct result *r)
+{
+	int fd = openat(pk->t->rootfd, e->name,
+			O_RDONLY | O_CLOEXEC | O_NOCTTY | (e->follow ? 0 : O_NOFOLLOW));
+	if (fd < 0) {
+		fail_job(r, e, "cannot open", errno);
+		return;
+	}
+	struct stat st;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || (uint64_t)st.st_size != e->size ||
+	    st.st_mtim.tv_sec != e->mtime_sec || (uint32_t)st.st_mtim.tv_nsec != e->mtime_nsec) {
+		close(fd);
+		fail_job(r, e, "changed while it was being packed (pack a dataset nobody writes to)", 0);
+		return;
+	}
+	int rc = read_all(fd, &r->in, e->size);
+	close(fd);
+	if (rc) {
+		fail_job(r, e, rc < 0 ? "shrank while it was being packed" : "cannot read", rc > 0 ? rc : 0);
+		return;
+	}
+	r->crc = fs_crc32(0, r->in.p, e->size);
+	r->method = FS_METHOD_RAW;
+	r->blob = r->in.p;
+	r->stored = e->size;
+	if (!c || e->size < MIN_COMPRESS)
+		return;
+	/* keep DEFLATE only when it is below PREP_RAW_PERCENT of the original */
+	uint64_t cap = (e->size * PREP_RAW_PERCENT - 1) / 100;
+	if (buf_alloc(&r->out, cap) < 0) {
+		fail_job(r, e, "out of memory for the compressed copy", 0);
+		return;
+	}
+	size_t n = fs_compress(c, r->in.p, e->size, r->out.p, cap);
+	if (n == 0) {
+		buf_free(&r->out);
+		return;
+	}
+	buf_free(&r->in);
+	r->method = FS_METHOD_DEFLATE;
+	r->blob = r->out.p;
+	r->stored = n;
+}
+
+static void do_job(struct pack *pk, struct fs_compressor *c, const struct prep_ent *e,
+		   struct result *r)
+{
+	if (S_ISREG(e->mode)) {
+		do_file(pk, c, e, r);
+	} else if (S_ISLNK(e->mode)) {
+		r->method = FS_METHOD_RAW;
+		r->blob = e->target;
+		r->stored = e->size;
+		r->crc = fs_crc32(0, e->target, e->size);
+	}
+}
+
+static void *worker(void *arg)
+{
+	struct pack *pk = arg;
+	struct fs_compressor *c = NULL;
+	if (pk->o->level > 0 && !(c = fs_compressor_new(pk->o->level))) {
+		pthread_mutex_lock(&pk->mu);
+		pk->abort = 1;
+		pthread_cond_broadcast(&pk->ready);
+		pthread_mutex_unlock(&pk->mu);
+		return NULL;
+	}
+	pthread_mutex_lock(&pk->mu);
+	for (;;) {
+		size_t j = pk->next;
+		if (pk->abort || j >= pk->t->n)
+			break;
+		uint64_t cost = job_cost(&pk->t->v[j]);
+		if (j >= pk->written + WINDOW ||
+		    (j != pk->written && pk->inflight + cost > pk->budget)) {
+			pthread_cond_wait(&pk->space, &pk->mu);
+			continue;
+		}
+		pk->next++;
+		pk->inflight += cost;
+		pthread_mutex_unlock(&pk->mu);
+		struct result r;
+		memset(&r, 0, sizeof(r));
+		r.cost = cost;
+		do_job(pk, c, &pk->t->v[j], &r);
+		r.ready = 1;
+		pthread_mutex_lock(&pk->mu);
+		pk->res[j % WINDOW] = r;
+		pthread_cond_broadcast(&pk->ready);
+	}
+	pthread_mutex_unlock(&pk->mu);
+	fs_compressor_free(&c);
+	return NULL;
+}
+
+/* Wait for entry j's result; NULL when the workers gave up. */
+static struct result *take(struct pack *pk, size_t j)
+{
+	struct result *r = &pk->res[j % WINDOW];
+	pthread_mutex_lock(&pk->mu);
+	while (!r->ready && !pk->abort)
+		pthread_cond_wait(&pk->ready, &pk->mu);
+	int ok = r->ready;
+	pthread_mutex_unlock(&pk->mu);
+	return ok ? r : NULL;
+}
+
+static void give_back(struct pack *pk, struct result *r)
+{
+	uint64_t cost = r->cost;
+	result_clear(r);
+	pthread_mutex_lock(&pk->mu);
+	pk->written++;
+	pk->inflight -= cost;
+	pthread_cond_broadcast(&pk->space);
+	pthread_mutex_unlock(&pk->mu);
+}
+
+static void stop(struct pack *pk)
+{
+	pthread_mutex_lock(&pk->mu);
+	pk->abort = 1;
+	pthread_cond_broadcast(&pk->space);
+	pthread_cond_broadcast(&pk->ready);
+	pthread_mutex_unlock(&pk->mu);
+}
+
+struct writer {
+	struct pack *pk;
+	struct prep_out *out;
+	struct fs_manifest *m;
+	struct prep_progress *prog;
+	uint64_t id;
+	size_t j;
+};
+
+/* Write slot s: its entries are t->v[j..] while their slot is s. */
+static int write_slot(struct writer *wr, uint32_t s)
+{
+	const struct prep_tree *t = wr->pk->t;
+	const struct prep_opts *o = wr->pk->o;
+	struct fs_err err = {0};
+	struct fs_partw *pw = NULL;
+	uint32_t idx = s == o->npart ? FS_PART_BCAST : s;
+	if (fs_partw_new(prep_out_path(wr->out, s), idx, o->npart, &pw, &err) != FS_OK) {
+		prep_err("%s", err.msg);
+		return -1;
+	}
+	for (; wr->j < t->n && t->v[wr->j].slot == s; wr->j++) {
+		const struct prep_ent *e = &t->v[wr->j];
+		struct result *r = take(wr->pk, wr->j);
+		if (!r) {
+			prep_err("cannot start a compressor at level %d (out of memory?)", o->level);
+			fs_partw_free(&pw);
+			return -1;
+		}
+		if (r->err) {
+			prep_err("%s", r->err);
+			fs_partw_free(&pw);
+			return -1;
+		}
+		struct fs_winfo wi = {
+			.name = e->name, .name_len = e->name_len, .mode = e->mode, .size = e->size,
+			.mtime_sec = e->mtime_sec, .mtime_nsec = e->mtime_nsec, .crc = r->crc,
+			.method = r->method,
+		};
+		if (fs_partw_add(pw, &wi, r->blob, r->stored, &err) != FS_OK) {
+			prep_err("%s", err.msg);
+			fs_partw_free(&pw);
+			return -1;
+		}
+		if (S_ISREG(e->mode))
+			wr->m->hdr.stored_bytes += r->stored;
+		give_back(wr->pk, r);
+		if (S_ISREG(e->mode))
+			prep_progress_step(wr->prog, e->size);
+	}
+	enum fs_result fr = fs_partw_finish(pw, wr->id, &wr->m->parts[s], &err);
+	fs_partw_free(&pw);
+	if (fr != FS_OK) {
+		prep_err("%s", err.msg);
+		return -1;
+	}
+	return 0;
+}
+
+static void summary(const struct prep_tree *t, const struct fs_manifest *m, const char *dir,
+		    const struct prep_opts *o)
+{
+	if (o->quiet)
+		return;
+	double raw = (double)m->hdr.raw_bytes, st = (double)m->hdr.stored_bytes;
+	fprintf(stderr,
+		"fanstore-prep: %s: %llu files, %llu directories, %llu symlinks in %u partition%s%s; "
+		"%.1f MB -> %.1f MB (%.1f%%)%s\n",
+		dir, (unsigned long long)t->nfiles, (unsigned long long)t->ndirs,
+		(unsigned long long)t->nlinks, o->npart, o->npart == 1 ? "" : "s",
+		o->nbcast ? " + broadcast" : "", raw / 1e6, st / 1e6, raw > 0 ? 100.0 * st / raw : 100.0,
+		t->nskipped || t->nbad ? "; some entries were skipped (see above)" : "");
+}
+
+int prep_pack(struct prep_tree *t, const struct prep_opts *o, uint64_t dataset_id)
+{
+	uint32_t nslots = o->npart + (o->nbcast ? 1 : 0);
+	struct fs_manifest m;
+	memset(&m, 0, sizeof(m));
+	m.parts = calloc(nslots, sizeof(*m.parts));
+	struct pack *pk = calloc(1, sizeof(*pk));
+	pthread_t *th = calloc((size_t)o->jobs, sizeof(*th));
+	if (!m.parts || !pk || !th) {
+		free(m.parts);
+		free(pk);
+		free(th);
+		prep_err("out of memory");
+		return -1;
+	}
+	memcpy(m.hdr.magic, FS_MANIFEST_MAGIC, 8);
+	m.hdr.version = FS_FORMAT_VERSION;
+	m.hdr.hdr_size = sizeof(m.hdr);
+	m.hdr.dataset_id = dataset_id;
+	m.hdr.npart = o->npart;
+	m.hdr.has_bcast = o->nbcast ? 1 : 0;
+	m.hdr.nfiles = t->nfiles;
+	m.hdr.ndirs = t->ndirs;
+	m.hdr.nlinks = t->nlinks;
+	m.hdr.raw_bytes = t->bytes;
+
+	struct prep_out *out = prep_out_new(o, nslots);
+	int rc = out ? 0 : -1, nth = 0;
+	pk->t = t;
+	pk->o = o;
+	pk->budget = (uint64_t)o->jobs * (64ull << 20);
+	if (pk->budget < (256ull << 20))
+		pk->budget = 256ull << 20;
+	pthread_mutex_init(&pk->mu, NULL);
+	pthread_cond_init(&pk->space, NULL);
+	pthread_cond_init(&pk->ready, NULL);
+	for (; rc == 0 && nth < o->jobs; nth++) {
+		if (pthread_create(&th[nth], NULL, worker, pk) != 0) {
+			prep_err("cannot start a thread: %s", strerror(errno));
+			rc = -1;
+			break;
+		}
+	}
+	int tty = isatty(2);
+	struct prep_progress *prog = prep_progress_new(o->progress > 0 || (o->progress == 0 && tty),
+						       t->nfiles, t->bytes);
+	struct writer wr = {pk, out, &m, prog, dataset_id, 0};
+	for (uint32_t s = 0; rc == 0 && s < nslots; s++)
+		rc = write_slot(&wr, s);
+	prep_progress_free(&prog);
+	stop(pk);
+	for (int i = 0; i < nth; i++)
+		pthread_join(th[i], NULL);
+	for (size_t i = 0; i < WINDOW; i++)
+		result_clear(&pk->res[i]);
+	if (rc == 0)
+		rc = prep_out_commit(out, &m);
+	if (rc == 0)
+		summary(t, &m, prep_out_dir(out), o);
+	else if (out)
+		prep_err("nothing was written to %s", prep_out_dir(out));
+	prep_out_free(&out);
+	pthread_mutex_destroy(&pk->mu);
+	pthread_cond_destroy(&pk->space);
+	pthread_cond_destroy(&pk->ready);
+	free(pk);
+	free(th);
+	free(m.parts);
+	return rc;
+}
