@@ -1,0 +1,185 @@
+/*
+ * conn.c - local processes' connections on JOBDIR/sock.
+ *
+ * Requests are fixed-size struct fs_req messages; each is checked
+ * (fs_req_check) and answered from this node's partitions when it can be,
+ * else forwarded to the owner rank (serve.c).  Replies are queued per
+ * connection and written without blocking, in the order they complete:
+ * clients match them by id.  Only processes of this user may connect.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "serve.h"
+
+int fx_conn_accept(struct srv *s)
+{
+	int did = 0;
+	for (;;) {
+		int fd = accept4(s->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd < 0)
+			return did;
+		did = 1;
+		struct ucred cr;
+		socklen_t len = sizeof cr;
+		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &len) != 0 || cr.uid != getuid()) {
+			FX_INFO(s->c, "refused a connection from uid %d", len == sizeof cr ? (int)cr.uid : -1);
+			close(fd);
+			continue;
+		}
+		size_t k = 0;
+		while (k < s->nconn && s->conns[k]->fd >= 0)
+			k++;
+		if (k == s->nconn) {
+			struct conn **v = realloc(s->conns, (s->nconn + 1) * sizeof *v);
+			struct conn *cn = v ? malloc(sizeof *cn) : NULL;
+			if (v)
+				s->conns = v;
+			if (!cn) {
+				close(fd);
+				continue;
+			}
+			cn->fd = -1;
+			s->conns[s->nconn++] = cn;
+		}
+		struct conn *cn = s->conns[k];
+		cn->fd = fd;
+		cn->gen = ++s->gen;
+		cn->inlen = 0;
+		cn->head = cn->tail = NULL;
+		FX_DEBUG(s->c, "client %zu connected (pid %d)", k, (int)cr.pid);
+	}
+}
+
+void fx_conn_close(struct srv *s, size_t k)
+{
+	struct conn *cn = s->conns[k];
+	if (cn->fd < 0)
+		return;
+	close(cn->fd);
+	cn->fd = -1;
+	while (cn->head) {
+		struct obuf *b = cn->head;
+		cn->head = b->next;
+		free(b);
+	}
+	cn->tail = NULL;
+}
+
+/* Write what can be written now.  -1 when the peer is gone. */
+static int flush(struct conn *cn)
+{
+	while (cn->head) {
+		struct iovec iov[64];
+		int n = 0;
+		for (struct obuf *b = cn->head; b && n < 64; b = b->next, n++) {
+			iov[n].iov_base = b->data + b->off;
+			iov[n].iov_len = b->len - b->off;
+		}
+		ssize_t w = writev(cn->fd, iov, n);
+		if (w < 0)
+			return errno == EAGAIN || errno == EINTR ? 0 : -1;
+		size_t left = (size_t)w;
+		while (cn->head && left >= cn->head->len - cn->head->off) {
+			struct obuf *b = cn->head;
+			left -= b->len - b->off;
+			cn->head = b->next;
+			free(b);
+		}
+		if (cn->head)
+			cn->head->off += left;
+		else
+			cn->tail = NULL;
+	}
+	return 0;
+}
+
+void fx_conn_send(struct srv *s, size_t k, struct obuf *b)
+{
+	struct conn *cn = s->conns[k];
+	if (!b) {
+		/* Out of memory for a reply: the client sees the connection close. */
+		fx_conn_close(s, k);
+		return;
+	}
+	b->next = NULL;
+	b->off = 0;
+	if (cn->tail)
+		cn->tail->next = b;
+	else
+		cn->head = b;
+	cn->tail = b;
+	if (cn->head == b && flush(cn) != 0)
+		fx_conn_close(s, k);
+}
+
+static void handle(struct srv *s, size_t k, const uint8_t *msg)
+{
+	struct fx_ctx *c = s->c;
+	struct fs_req req;
+	int e = fs_req_check(msg, sizeof req, &c->img, &req);
+	if (e) {
+		uint64_t id;
+		memcpy(&id, msg + offsetof(struct fs_req, id), sizeof id);
+		FX_DEBUG(c, "client %zu: bad request (%s)", k, strerror(e));
+		fx_conn_send(s, k, fx_reply_error(id, e));
+		return;
+	}
+	if (req.type == FS_MSG_PING) {
+		struct obuf *b = fx_obuf_new(sizeof(struct fs_rep));
+		if (b)
+			fs_rep_init((struct fs_rep *)b->data, FS_MSG_DATA, req.id, 0, 0);
+		fx_conn_send(s, k, b ? b : fx_reply_error(req.id, ENOMEM));
+		return;
+	}
+	uint32_t slot = c->img.ents[req.ent].part;
+	const struct fs_img_part *ip = &c->img.parts[slot];
+	if (ip->local || (int)ip->owner == c->rank || (int)ip->owner >= c->nranks) {
+		s->n_local++;
+		fx_conn_send(s, k, fx_reply_local(s, &req));
+		return;
+	}
+	if (fx_forward(s, k, &req, (int)ip->owner) != 0)
+		fx_conn_send(s, k, fx_reply_error(req.id, ENOMEM));
+}
+
+int fx_conn_io(struct srv *s, size_t k, short revents)
+{
+	struct conn *cn = s->conns[k];
+	if (revents & POLLOUT) {
+		if (flush(cn) != 0) {
+			fx_conn_close(s, k);
+			return -1;
+		}
+	}
+	if (!(revents & (POLLIN | POLLHUP | POLLERR)))
+		return 0;
+	for (;;) {
+		ssize_t r = read(cn->fd, cn->in + cn->inlen, sizeof cn->in - cn->inlen);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0 && errno == EAGAIN)
+			return 0;
+		if (r <= 0) {
+			FX_DEBUG(s->c, "client %zu closed", k);
+			fx_conn_close(s, k);
+			return -1;
+		}
+		cn->inlen += (size_t)r;
+		size_t off = 0, one = sizeof(struct fs_req);
+		while (cn->inlen - off >= one) {
+			handle(s, k, cn->in + off);
+			if (cn->fd < 0)
+				return -1;
+			off += one;
+		}
+		memmove(cn->in, cn->in + off, cn->inlen - off);
+		cn->inlen -= off;
+	}
+}

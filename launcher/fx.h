@@ -1,0 +1,165 @@
+/*
+ * fx.h - fanstore-exec internals: the job context shared by the launcher's
+ * modules.  Only launcher/ includes this (and only launcher/ calls MPI).
+ *
+ * A run goes through phases (run.c): options -> manifest -> node split ->
+ * job directory -> load -> metadata image -> child -> serve -> finish.
+ * Every phase that can fail on one rank ends with fx_agree(), an allreduce
+ * of a status, so that all ranks fail together and none waits forever.
+ */
+#ifndef FANSTORE_FX_H
+#define FANSTORE_FX_H
+
+#include <limits.h>
+#include <mpi.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+#include "store.h"
+
+/* Exit codes of fanstore-exec itself (the child's status otherwise). */
+enum fx_exit {
+	FX_EXIT_FAIL = 1,       /* load or setup failed */
+	FX_EXIT_USAGE = 2,      /* bad command line */
+	FX_EXIT_NOEXEC = 126,   /* command found but not executable */
+	FX_EXIT_NOTFOUND = 127, /* command not found */
+};
+
+/* MPI tags.  Replies use tag = request id, which is in [FX_TAG_REP0, tag_ub]. */
+enum fx_tag {
+	FX_TAG_BCAST = 1,
+	FX_TAG_REQ = 2,
+	FX_TAG_REP0 = 16,
+};
+
+struct fx_opts {
+	const char *data;        /* --data / FANSTORE_DATA */
+	const char *mount;       /* --mount / FANSTORE_MOUNT */
+	const char *cache;       /* --cache / FANSTORE_CACHE, NULL: choose */
+	int verbose;             /* -v / FANSTORE_VERBOSE */
+	int progress;            /* --progress */
+	int keep;                /* --keep / FANSTORE_KEEP */
+	unsigned replicas;       /* --replicas, >= 1 */
+	unsigned timeout;        /* --timeout / FANSTORE_TIMEOUT, seconds */
+	char **cmd;              /* the command after "--", NULL-terminated */
+	char cmd_path[PATH_MAX]; /* cmd[0] resolved against PATH */
+};
+
+struct fx_ctx {
+	struct fx_opts opt;
+	double t0;                 /* MPI_Wtime at start */
+
+	MPI_Comm world;            /* the job */
+	MPI_Comm host;             /* ranks on this host (shared memory) */
+	MPI_Comm node;             /* ranks sharing this node-local cache */
+	MPI_Comm leaders;          /* node rank 0 of every node, else NULL */
+	int rank, nranks;
+	int host_rank, host_size;
+	int node_rank, node_size;
+	int node_id, nnodes;       /* node index among leaders, node count */
+	int *node_ranks;           /* world ranks of this node, node_size */
+	int tag_ub;
+
+	struct fs_manifest man;
+	int have_man;
+	uint32_t nslot;            /* npart + has_bcast */
+
+	char cache[PATH_MAX];      /* the node-local cache directory */
+	char jobid[40];            /* agreed over MPI */
+	char jobdir[PATH_MAX];     /* cache/fanstore.UID.JOBID */
+	int jobdir_made;           /* this rank created it (node leader) */
+
+	uint8_t *held;             /* [nslot] 1: this rank holds the slot */
+	uint8_t *on_node;          /* [nslot] 1: some rank of this node holds it */
+	struct fs_part **parts;    /* [nslot] mapped from the job dir, lazily */
+	uint64_t held_bytes;       /* bytes this rank copied */
+
+	struct fs_image img;
+	int have_img;
+	double load_time;
+};
+
+/* ---- log.c ---- */
+void fx_log_init(struct fx_ctx *c);
+void fx_logf(const struct fx_ctx *c, int level, const char *file, int line,
+	     const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+/* A user-facing error: always printed, prefixed by the rank. */
+void fx_errf(const struct fx_ctx *c, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* Rank 0 only, no prefix beyond the program name. */
+void fx_say(const struct fx_ctx *c, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+#define FX_LOG(c, level, ...) fx_logf((c), (level), __FILE__, __LINE__, __VA_ARGS__)
+#define FX_INFO(c, ...) FX_LOG(c, 1, __VA_ARGS__)
+#define FX_DEBUG(c, ...) FX_LOG(c, 2, __VA_ARGS__)
+
+/* ---- opts.c ---- */
+/* Parse argv into c->opt.  Returns 0, or an fx_exit code (usage errors
+ * and --help, which returns -1 after printing). Messages on rank 0 only. */
+int fx_opts_parse(struct fx_ctx *c, int argc, char **argv);
+void fx_usage(const struct fx_ctx *c, FILE *out);
+
+/* ---- util.c ---- */
+/* Agree on a status: returns the worst (largest) st of all ranks in comm. */
+int fx_agree(MPI_Comm comm, int st);
+double fx_now(void);
+/* "12.3 MB" into buf. */
+const char *fx_bytes(uint64_t n, char *buf, size_t len);
+/* Remove a directory tree (no symlinks followed).  0 or -1/errno. */
+int fx_rmtree(const char *path);
+int fx_path(char *out, size_t cap, const char *dir, const char *name);
+/* Resolve a command as execvp would: into out; 0, ENOENT or EACCES. */
+int fx_which(const char *cmd, char *out, size_t cap);
+
+/* ---- node.c ---- */
+/* Choose the cache, split world into host, node and leader communicators. */
+int fx_node_setup(struct fx_ctx *c);
+/* Node leader: remove stale job directories, create this job's. */
+int fx_jobdir_create(struct fx_ctx *c);
+/* Bytes of cache this node needs; node leader: is there room? */
+uint64_t fx_node_need(const struct fx_ctx *c);
+int fx_check_space(struct fx_ctx *c);
+void fx_jobdir_remove(struct fx_ctx *c);
+
+/* ---- load.c ---- */
+/* Which rank holds slot s first (its primary), and whether `rank` holds it. */
+int fx_slot_primary(const struct fx_ctx *c, uint32_t s);
+int fx_holds(const struct fx_ctx *c, int rank, uint32_t s);
+/* Which slot of the image's part table to ask for slot s from node_id. */
+int fx_slot_owner_for(const struct fx_ctx *c, uint32_t s, int node_id);
+/* Before the node split: what this rank holds.  After: what its node holds. */
+int fx_plan(struct fx_ctx *c);
+void fx_plan_node(struct fx_ctx *c);
+int fx_load(struct fx_ctx *c);
+/* The mapped partition for slot s if it is on this node (opened lazily). */
+const struct fs_part *fx_part(struct fx_ctx *c, uint32_t s);
+
+/* ---- meta.c ---- */
+int fx_meta_build(struct fx_ctx *c);
+
+/* ---- child.c ---- */
+struct fx_child {
+	pid_t pid;
+	int status;                /* waitpid status once exited */
+	int exited;
+};
+/* The library to preload into out ("" for none); checks it exists. */
+int fx_child_lib(struct fx_ctx *c, char *out, size_t cap);
+/* Torch variables shared by every rank: rank 0's host and a free port. */
+int fx_child_rendezvous(struct fx_ctx *c, char *addr, size_t addrlen, int *port);
+int fx_child_start(struct fx_ctx *c, const char *lib, const char *addr, int port,
+		   struct fx_child *ch);
+int fx_child_exit_code(const struct fx_child *ch);
+
+/* ---- serve.c ---- */
+/* Node leader: listen on JOBDIR/sock (0600); others get -1. */
+int fx_listen(struct fx_ctx *c, int *lfd);
+/* Serve until every rank's child has exited.  sfd: the signalfd; lfd:
+ * the listening socket or -1.  Closes lfd. */
+int fx_serve(struct fx_ctx *c, struct fx_child *ch, int sfd, int lfd);
+
+/* ---- run.c ---- */
+int fx_run(int argc, char **argv, MPI_Comm world, int sfd);
+
+#endif /* FANSTORE_FX_H */

@@ -1,0 +1,365 @@
+/*
+ * load.c - partitions from the shared file system into the job directory.
+ *
+ * Scatter partition slot s is held by rank s % nranks and, with
+ * --replicas R, by the next R-1 ranks.  On each node the lowest rank that
+ * holds a slot copies it (verbatim: data stays compressed at rest) under a
+ * temporary name, renames it and validates it (fs_part_open +
+ * fs_manifest_match).  The broadcast partition is read by rank 0 alone and
+ * sent over MPI to every node leader.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "fx.h"
+
+#define FX_COPY_BUF (4u << 20)
+#define FX_BCAST_CHUNK (64u << 20)
+
+static uint32_t bcast_slot(const struct fx_ctx *c)
+{
+	return c->man.hdr.has_bcast ? c->man.hdr.npart : UINT32_MAX;
+}
+
+int fx_slot_primary(const struct fx_ctx *c, uint32_t s)
+{
+	return s < c->man.hdr.npart ? (int)(s % (uint32_t)c->nranks) : 0;
+}
+
+static unsigned copies(const struct fx_ctx *c)
+{
+	return c->opt.replicas < (unsigned)c->nranks ? c->opt.replicas : (unsigned)c->nranks;
+}
+
+int fx_holds(const struct fx_ctx *c, int rank, uint32_t s)
+{
+	if (s >= c->man.hdr.npart)
+		return rank == 0;
+	int n = c->nranks;
+	for (unsigned k = 0; k < copies(c); k++)
+		if ((fx_slot_primary(c, s) + (int)k) % n == rank)
+			return 1;
+	return 0;
+}
+
+int fx_slot_owner_for(const struct fx_ctx *c, uint32_t s, int node_id)
+{
+	unsigned k = (unsigned)node_id % copies(c);
+	return (fx_slot_primary(c, s) + (int)k) % c->nranks;
+}
+
+int fx_plan(struct fx_ctx *c)
+{
+	c->nslot = c->man.hdr.npart + (c->man.hdr.has_bcast ? 1 : 0);
+	c->held = calloc(c->nslot, 1);
+	c->on_node = calloc(c->nslot, 1);
+	c->parts = calloc(c->nslot, sizeof *c->parts);
+	if (!c->held || !c->on_node || !c->parts)
+		return FX_EXIT_FAIL;
+	for (uint32_t s = 0; s < c->man.hdr.npart; s++)
+		c->held[s] = (uint8_t)fx_holds(c, c->rank, s);
+	return 0;
+}
+
+void fx_plan_node(struct fx_ctx *c)
+{
+	for (uint32_t s = 0; s < c->man.hdr.npart; s++)
+		for (int i = 0; i < c->node_size; i++)
+			if (fx_holds(c, c->node_ranks[i], s))
+				c->on_node[s] = 1;
+	if (c->man.hdr.has_bcast) {
+		c->on_node[bcast_slot(c)] = 1;
+		c->held[bcast_slot(c)] = c->node_rank == 0;
+	}
+}
+
+/* This rank copies slot s when it is the lowest rank of the node holding it. */
+static int copier(const struct fx_ctx *c, uint32_t s)
+{
+	if (!c->held[s])
+		return 0;
+	for (int i = 0; i < c->node_size && c->node_ranks[i] < c->rank; i++)
+		if (fx_holds(c, c->node_ranks[i], s))
+			return 0;
+	return 1;
+}
+
+static void slot_name(const struct fx_ctx *c, uint32_t s, char *buf, size_t len)
+{
+	fs_part_filename(s == bcast_slot(c) ? FS_PART_BCAST : s, buf, len);
+}
+
+/* The dataset's file for slot s: present, a regular file of the size the
+ * manifest says. */
+static int check_source(const struct fx_ctx *c, uint32_t s, const char *src)
+{
+	char name[32], a[32], b[32];
+	slot_name(c, s, name, sizeof name);
+	struct stat st;
+	uint64_t want = c->man.parts[s].file_size;
+	if (stat(src, &st) != 0) {
+		fx_errf(c, "partition %s of dataset %s: %s (the manifest lists it): repack the dataset or restore the file",
+			name, c->opt.data, strerror(errno));
+		return FX_EXIT_FAIL;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		fx_errf(c, "partition %s of dataset %s: not a regular file", name, c->opt.data);
+		return FX_EXIT_FAIL;
+	}
+	if ((uint64_t)st.st_size != want) {
+		fx_errf(c, "partition %s of dataset %s: %s: %s of %s bytes: repack the dataset or restore the file",
+			name, c->opt.data, (uint64_t)st.st_size < want ? "truncated" : "wrong size",
+			fx_bytes((uint64_t)st.st_size, a, sizeof a), fx_bytes(want, b, sizeof b));
+		return FX_EXIT_FAIL;
+	}
+	return 0;
+}
+
+/* Map the partition at path and match it against the manifest. */
+static int validate(struct fx_ctx *c, uint32_t s, const char *path)
+{
+	char name[32];
+	slot_name(c, s, name, sizeof name);
+	struct fs_err err = {0};
+	struct fs_part *p = NULL;
+	if (fs_part_open(path, &p, &err) != FS_OK ||
+	    fs_manifest_match(&c->man, s, fs_part_header(p), name, &err) != FS_OK) {
+		fx_errf(c, "partition %s of dataset %s is damaged: %s: repack the dataset or restore the file",
+			name, c->opt.data, err.msg);
+		fs_part_free(&p);
+		return FX_EXIT_FAIL;
+	}
+	fs_part_free(&c->parts[s]);
+	c->parts[s] = p;
+	return 0;
+}
+
+static int write_all(int fd, const uint8_t *p, size_t n)
+{
+	while (n) {
+		ssize_t w = write(fd, p, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -1;
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+static void progress(const struct fx_ctx *c, const char *name, uint64_t done, uint64_t total,
+		     double *last, int final)
+{
+	if (!c->opt.progress)
+		return;
+	double t = fx_now();
+	if (!final && t - *last < 1.0)
+		return;
+	*last = t;
+	char a[32], b[32];
+	fprintf(stderr, "fanstore-exec: rank %d: %s %s of %s%s\n", c->rank, name,
+		fx_bytes(done, a, sizeof a), fx_bytes(total, b, sizeof b), final ? " done" : "");
+}
+
+static int tmp_open(struct fx_ctx *c, const char *name, char *tmp, size_t cap)
+{
+	char base[48];
+	snprintf(base, sizeof base, ".%s.tmp", name);
+	if (fx_path(tmp, cap, c->jobdir, base))
+		return -1;
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0)
+		fx_errf(c, "cannot create %s: %s", tmp, strerror(errno));
+	return fd;
+}
+
+/* Rename tmp to the slot's final name, then validate it. */
+static int install(struct fx_ctx *c, uint32_t s, const char *tmp)
+{
+	char name[32], dst[PATH_MAX];
+	slot_name(c, s, name, sizeof name);
+	if (fx_path(dst, sizeof dst, c->jobdir, name) || rename(tmp, dst) != 0) {
+		fx_errf(c, "cannot rename %s into place: %s", tmp, strerror(errno));
+		unlink(tmp);
+		return FX_EXIT_FAIL;
+	}
+	return validate(c, s, dst);
+}
+
+static int copy_slot(struct fx_ctx *c, uint32_t s, uint8_t *buf)
+{
+	char name[32], src[PATH_MAX], tmp[PATH_MAX];
+	slot_name(c, s, name, sizeof name);
+	if (fx_path(src, sizeof src, c->opt.data, name))
+		return FX_EXIT_FAIL;
+	int rc = check_source(c, s, src);
+	if (rc)
+		return rc;
+	int in = open(src, O_RDONLY | O_CLOEXEC);
+	if (in < 0) {
+		fx_errf(c, "cannot open partition %s: %s", src, strerror(errno));
+		return FX_EXIT_FAIL;
+	}
+	int out = tmp_open(c, name, tmp, sizeof tmp);
+	if (out < 0) {
+		close(in);
+		return FX_EXIT_FAIL;
+	}
+	uint64_t total = c->man.parts[s].file_size, done = 0;
+	double last = fx_now();
+	posix_fadvise(in, 0, 0, POSIX_FADV_SEQUENTIAL);
+	while (done < total) {
+		ssize_t r = read(in, buf, FX_COPY_BUF);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0) {
+			fx_errf(c, "reading partition %s: %s", src, r ? strerror(errno) : "file shrank while copying");
+			goto fail;
+		}
+		if (write_all(out, buf, (size_t)r) != 0) {
+			fx_errf(c, "writing %s: %s", tmp, strerror(errno));
+			goto fail;
+		}
+		done += (uint64_t)r;
+		progress(c, name, done, total, &last, 0);
+	}
+	close(in);
+	if (close(out) != 0) {
+		fx_errf(c, "writing %s: %s", tmp, strerror(errno));
+		unlink(tmp);
+		return FX_EXIT_FAIL;
+	}
+	progress(c, name, done, total, &last, 1);
+	c->held_bytes += total;
+	FX_DEBUG(c, "copied %s (%llu bytes)", name, (unsigned long long)total);
+	return install(c, s, tmp);
+fail:
+	close(in);
+	close(out);
+	unlink(tmp);
+	return FX_EXIT_FAIL;
+}
+
+static int load_scatter(struct fx_ctx *c)
+{
+	uint8_t *buf = NULL;
+	int rc = 0;
+	for (uint32_t s = 0; s < c->man.hdr.npart && !rc; s++) {
+		if (!copier(c, s))
+			continue;
+		if (!buf && !(buf = malloc(FX_COPY_BUF)))
+			return FX_EXIT_FAIL;
+		rc = copy_slot(c, s, buf);
+	}
+	free(buf);
+	return rc;
+}
+
+/* Rank 0 maps and checks fs_bcast from the dataset; everyone learns
+ * whether that worked. */
+static int bcast_source(struct fx_ctx *c, struct fs_part **src)
+{
+	int rc = 0;
+	if (c->rank == 0) {
+		uint32_t s = bcast_slot(c);
+		char path[PATH_MAX];
+		rc = fx_path(path, sizeof path, c->opt.data, FS_BCAST_NAME) ? FX_EXIT_FAIL : check_source(c, s, path);
+		struct fs_err err = {0};
+		if (!rc && (fs_part_open(path, src, &err) != FS_OK ||
+			    fs_manifest_match(&c->man, s, fs_part_header(*src), FS_BCAST_NAME, &err) != FS_OK)) {
+			fx_errf(c, "partition %s of dataset %s is damaged: %s: repack the dataset or restore the file",
+				FS_BCAST_NAME, c->opt.data, err.msg);
+			rc = FX_EXIT_FAIL;
+		}
+	}
+	return fx_agree(c->world, rc);
+}
+
+static int load_bcast(struct fx_ctx *c)
+{
+	struct fs_part *src = NULL;
+	int rc = bcast_source(c, &src);
+	if (rc || c->node_rank != 0) {
+		fs_part_free(&src);
+		return rc;
+	}
+	uint32_t s = bcast_slot(c);
+	uint64_t total = c->man.parts[s].file_size, done = 0;
+	char tmp[PATH_MAX];
+	int fd = tmp_open(c, FS_BCAST_NAME, tmp, sizeof tmp);
+	uint8_t *buf = c->rank == 0 ? NULL : malloc(total < FX_BCAST_CHUNK ? total + 1 : FX_BCAST_CHUNK);
+	/* Leaders agree that they can all receive before the first chunk; a
+	 * later write failure does not stop the broadcast, so nobody waits. */
+	rc = fx_agree(c->leaders, fd >= 0 && (c->rank == 0 || buf) ? 0 : FX_EXIT_FAIL);
+	int made = fd >= 0, failed = 0;
+	double last = fx_now();
+	while (!rc && done < total) {
+		size_t n = total - done < FX_BCAST_CHUNK ? (size_t)(total - done) : FX_BCAST_CHUNK;
+		uint8_t *p = c->rank == 0 ? (uint8_t *)fs_part_base(src) + done : buf;
+		MPI_Bcast(p, (int)n, MPI_BYTE, 0, c->leaders);
+		/* After a write failure keep receiving, so that nobody waits. */
+		if (fd >= 0 && write_all(fd, p, n) != 0) {
+			fx_errf(c, "writing %s: %s", tmp, strerror(errno));
+			close(fd);
+			fd = -1;
+			failed = 1;
+		}
+		done += n;
+		if (c->rank == 0)
+			progress(c, FS_BCAST_NAME " (broadcast)", done, total, &last, 0);
+	}
+	free(buf);
+	fs_part_free(&src);
+	if (fd >= 0 && close(fd) != 0) {
+		fx_errf(c, "writing %s: %s", tmp, strerror(errno));
+		failed = 1;
+	}
+	if (rc || failed) {
+		if (made)
+			unlink(tmp);
+		return FX_EXIT_FAIL;
+	}
+	if (c->rank == 0)
+		progress(c, FS_BCAST_NAME " (broadcast)", done, total, &last, 1);
+	c->held_bytes += total;
+	return install(c, s, tmp);
+}
+
+int fx_load(struct fx_ctx *c)
+{
+	double t = fx_now();
+	int rc = fx_agree(c->world, load_scatter(c));
+	if (rc)
+		return rc;
+	if (c->man.hdr.has_bcast) {
+		rc = fx_agree(c->world, load_bcast(c));
+		if (rc)
+			return rc;
+	}
+	c->load_time = fx_now() - t;
+	FX_INFO(c, "copied %llu bytes in %.3f s", (unsigned long long)c->held_bytes, c->load_time);
+	return 0;
+}
+
+const struct fs_part *fx_part(struct fx_ctx *c, uint32_t s)
+{
+	if (s >= c->nslot || !c->on_node[s])
+		return NULL;
+	if (!c->parts[s]) {
+		char name[32], path[PATH_MAX];
+		struct fs_err err = {0};
+		slot_name(c, s, name, sizeof name);
+		if (fx_path(path, sizeof path, c->jobdir, name) ||
+		    fs_part_open(path, &c->parts[s], &err) != FS_OK) {
+			fx_errf(c, "cannot map %s: %s", path, err.msg);
+			return NULL;
+		}
+	}
+	return c->parts[s];
+}

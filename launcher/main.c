@@ -1,0 +1,36 @@
+/*
+ * main.c - fanstore-exec: a thin main around fx_run().
+ *
+ * Signals the launcher handles (SIGINT, SIGTERM, SIGHUP, SIGCHLD) are
+ * blocked before MPI starts any thread, so they all arrive through one
+ * signalfd that the event loop polls.
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <sys/signalfd.h>
+
+#include "fx.h"
+
+int main(int argc, char **argv)
+{
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	int sfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (sfd < 0) {
+		perror("fanstore-exec: signalfd");
+		return FX_EXIT_FAIL;
+	}
+	if (MPI_Init(&argc, &argv) != MPI_SUCCESS) {
+		fprintf(stderr, "fanstore-exec: MPI_Init failed\n");
+		return FX_EXIT_FAIL;
+	}
+	int rc = fx_run(argc, argv, MPI_COMM_WORLD, sfd);
+	MPI_Finalize();
+	return rc;
+}

@@ -1,0 +1,13 @@
+# launcher/: fanstore-exec, the MPI launcher.  Only this directory calls MPI.
+LAUNCHER_SRC := $(wildcard launcher/*.c)
+LAUNCHER_OBJ := $(LAUNCHER_SRC:%.c=$(B)/%.o)
+
+$(B)/launcher/%.o: launcher/%.c
+	@mkdir -p $(dir $@)
+	$(MPICC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+
+bin/fanstore-exec: $(LAUNCHER_OBJ) $(STORE_LIB)
+	@mkdir -p $(dir $@)
+	$(MPICC) $(ALL_LDFLAGS) -o $@ $(LAUNCHER_OBJ) $(STORE_LIB) $(STORE_LIBS) -lpthread
+
+ALL_TARGETS += bin/fanstore-exec

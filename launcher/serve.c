@@ -1,0 +1,398 @@
+/*
+ * serve.c - the event loop: one thread (the main one) calls MPI.
+ *
+ * Sources: the signalfd (child exit, signals to forward), the listening
+ * socket and client connections (conn.c), and MPI: requests from other
+ * ranks for partitions held here (tag FX_TAG_REQ, replied to with tag =
+ * request id), replies to requests forwarded from local processes, and
+ * completions of reply sends.
+ *
+ * Waiting: while anything is in flight or something happened in the last
+ * 2 ms the loop spins (ppoll with no timeout and sched_yield); after that
+ * it sleeps in ppoll with a timeout growing from 50 us to 1 ms, so an
+ * idle launcher costs little CPU and wakes within 1 ms for MPI.
+ *
+ * Finish: when the child has exited the rank enters MPI_Ibarrier and keeps
+ * serving; once every rank's child has exited, sockets are closed, the
+ * rank waits for its own forwarded requests, then a second MPI_Ibarrier
+ * makes sure nobody still expects an answer before anyone leaves.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "env.h"
+#include "serve.h"
+
+#define FX_SPIN_SECONDS 0.002
+#define FX_WAIT_MIN_US 50
+#define FX_WAIT_MAX_US 1000
+
+struct obuf *fx_obuf_new(size_t len)
+{
+	struct obuf *b = malloc(sizeof *b + len);
+	if (b) {
+		b->next = NULL;
+		b->len = len;
+		b->off = 0;
+	}
+	return b;
+}
+
+struct obuf *fx_reply_error(uint64_t id, int status)
+{
+	struct obuf *b = fx_obuf_new(sizeof(struct fs_rep));
+	if (b)
+		fs_rep_init((struct fs_rep *)b->data, FS_MSG_ERROR, id, status, 0);
+	return b;
+}
+
+struct obuf *fx_reply_local(struct srv *s, const struct fs_req *req)
+{
+	struct fx_ctx *c = s->c;
+	const struct fs_ment *e = &c->img.ents[req->ent];
+	const struct fs_part *p = fx_part(c, e->part);
+	if (!p)
+		return fx_reply_error(req->id, EIO);
+	uint64_t fsize = fs_part_header(p)->file_size;
+	if (e->off > fsize || e->stored > fsize - e->off)
+		return fx_reply_error(req->id, EIO);
+	struct obuf *b = fx_obuf_new(sizeof(struct fs_rep) + req->length);
+	if (!b)
+		return fx_reply_error(req->id, ENOMEM);
+	fs_rep_init((struct fs_rep *)b->data, FS_MSG_DATA, req->id, 0, req->length);
+	memcpy(b->data + sizeof(struct fs_rep),
+	       (const uint8_t *)fs_part_base(p) + e->off + req->offset, req->length);
+	return b;
+}
+
+/* ---- request sets ---- */
+
+static int rs_add(struct reqset *rs, void *obj, MPI_Request **slot)
+{
+	int i;
+	if (rs->nfree) {
+		i = rs->freelist[--rs->nfree];
+	} else {
+		if (rs->n == rs->cap) {
+			int cap = rs->cap ? rs->cap * 2 : 64;
+			MPI_Request *r = realloc(rs->req, (size_t)cap * sizeof *r);
+			if (r)
+				rs->req = r;
+			void **o = realloc(rs->obj, (size_t)cap * sizeof *o);
+			if (o)
+				rs->obj = o;
+			int *f = realloc(rs->freelist, (size_t)cap * sizeof *f);
+			if (f)
+				rs->freelist = f;
+			if (!r || !o || !f)
+				return -1;
+			rs->cap = cap;
+		}
+		i = rs->n++;
+	}
+	rs->req[i] = MPI_REQUEST_NULL;
+	rs->obj[i] = obj;
+	rs->live++;
+	*slot = &rs->req[i];
+	return i;
+}
+
+static void rs_done(struct reqset *rs, int i)
+{
+	rs->obj[i] = NULL;
+	rs->req[i] = MPI_REQUEST_NULL;
+	rs->freelist[rs->nfree++] = i;
+	rs->live--;
+}
+
+static void rs_free(struct reqset *rs)
+{
+	free(rs->req);
+	free(rs->obj);
+	free(rs->freelist);
+	memset(rs, 0, sizeof *rs);
+}
+
+/* ---- MPI side ---- */
+
+static int next_tag(struct srv *s)
+{
+	if (s->next_tag < FX_TAG_REP0 || s->next_tag >= s->c->tag_ub)
+		s->next_tag = FX_TAG_REP0;
+	return s->next_tag++;
+}
+
+int fx_forward(struct srv *s, size_t k, const struct fs_req *req, int owner)
+{
+	struct fwd *f = malloc(sizeof *f);
+	struct obuf *b = fx_obuf_new(sizeof(struct fs_rep) + req->length);
+	MPI_Request *r;
+	if (!f || !b || rs_add(&s->fwds, f, &r) < 0) {
+		free(f);
+		free(b);
+		return -1;
+	}
+	f->buf = b;
+	f->conn = k;
+	f->gen = s->conns[k]->gen;
+	f->client_id = req->id;
+	f->length = req->length;
+	f->tag = next_tag(s);
+	MPI_Irecv(b->data, (int)b->len, MPI_BYTE, owner, f->tag, s->c->world, r);
+	struct fs_req out = *req;
+	out.id = (uint64_t)f->tag;
+	MPI_Send(&out, sizeof out, MPI_BYTE, owner, FX_TAG_REQ, s->c->world);
+	s->n_forwarded++;
+	return 0;
+}
+
+/* Requests from other ranks for partitions held here. */
+static int mpi_requests(struct srv *s)
+{
+	struct fx_ctx *c = s->c;
+	int did = 0;
+	for (;;) {
+		int flag = 0, cnt = 0;
+		MPI_Status st;
+		MPI_Iprobe(MPI_ANY_SOURCE, FX_TAG_REQ, c->world, &flag, &st);
+		if (!flag)
+			return did;
+		did = 1;
+		uint8_t raw[sizeof(struct fs_req)];
+		MPI_Get_count(&st, MPI_BYTE, &cnt);
+		if (cnt != (int)sizeof raw) {
+			uint8_t *junk = malloc(cnt > 0 ? (size_t)cnt : 1);
+			MPI_Recv(junk, cnt, MPI_BYTE, st.MPI_SOURCE, FX_TAG_REQ, c->world, MPI_STATUS_IGNORE);
+			free(junk);
+			fx_errf(c, "dropped a malformed request of %d bytes from rank %d", cnt, st.MPI_SOURCE);
+			continue;
+		}
+		MPI_Recv(raw, cnt, MPI_BYTE, st.MPI_SOURCE, FX_TAG_REQ, c->world, MPI_STATUS_IGNORE);
+		struct fs_req req;
+		uint64_t id;
+		memcpy(&id, raw + offsetof(struct fs_req, id), sizeof id);
+		if (id < FX_TAG_REP0 || id > (uint64_t)c->tag_ub) {
+			fx_errf(c, "dropped a request with reply tag %llu from rank %d",
+				(unsigned long long)id, st.MPI_SOURCE);
+			continue;
+		}
+		int e = fs_req_check(raw, sizeof raw, &c->img, &req);
+		struct obuf *b = e ? fx_reply_error(id, e) : fx_reply_local(s, &req);
+		MPI_Request *r;
+		if (!b || rs_add(&s->sends, b, &r) < 0) {
+			/* Out of memory: answer at once so the requester does not wait. */
+			struct fs_rep rep;
+			fs_rep_init(&rep, FS_MSG_ERROR, id, ENOMEM, 0);
+			MPI_Send(&rep, sizeof rep, MPI_BYTE, st.MPI_SOURCE, (int)id, c->world);
+			free(b);
+		} else {
+			MPI_Isend(b->data, (int)b->len, MPI_BYTE, st.MPI_SOURCE, (int)id, c->world, r);
+		}
+		s->n_served++;
+	}
+}
+
+/* Test every live request of rs; call done(s, obj, status) for each
+ * completed one.  Returns 1 when any completed. */
+static int rs_test(struct srv *s, struct reqset *rs,
+		   void (*done)(struct srv *, void *, const MPI_Status *))
+{
+	int did = 0;
+	for (int base = 0; rs->live && base < rs->n; base += 64) {
+		int cnt = rs->n - base < 64 ? rs->n - base : 64, n = 0, idx[64];
+		MPI_Status st[64];
+		MPI_Testsome(cnt, rs->req + base, &n, idx, st);
+		for (int i = 0; n != MPI_UNDEFINED && i < n; i++) {
+			done(s, rs->obj[base + idx[i]], &st[i]);
+			rs_done(rs, base + idx[i]);
+			did = 1;
+		}
+	}
+	return did;
+}
+
+static void send_done(struct srv *s, void *obj, const MPI_Status *st)
+{
+	(void)s;
+	(void)st;
+	free(obj);
+}
+
+static void reply_arrived(struct srv *s, void *obj, const MPI_Status *st)
+{
+	struct fwd *f = obj;
+	int cnt = 0;
+	MPI_Get_count(st, MPI_BYTE, &cnt);
+	struct fs_rep rep;
+	struct obuf *b = f->buf;
+	int bad = fs_rep_check(b->data, (size_t)cnt, (uint64_t)f->tag, f->length, &rep);
+	if (!bad && rep.type == FS_MSG_DATA && (size_t)cnt != sizeof rep + f->length)
+		bad = EPROTO;
+	int alive = f->conn < s->nconn && s->conns[f->conn]->fd >= 0 && s->conns[f->conn]->gen == f->gen;
+	if (bad) {
+		fx_errf(s->c, "bad reply from rank %d: %s", st->MPI_SOURCE, strerror(bad));
+		free(b);
+		b = fx_reply_error(f->client_id, EIO);
+	} else {
+		((struct fs_rep *)b->data)->id = f->client_id;
+		b->len = sizeof rep + (rep.type == FS_MSG_DATA ? rep.length : 0);
+	}
+	if (alive)
+		fx_conn_send(s, f->conn, b);
+	else
+		free(b);
+	free(f);
+}
+
+/* ---- signals and the child ---- */
+
+static void signals(struct srv *s)
+{
+	struct signalfd_siginfo si;
+	while (read(s->sfd, &si, sizeof si) == (ssize_t)sizeof si) {
+		int sig = (int)si.ssi_signo;
+		if (sig == SIGCHLD)
+			continue;
+		if (!s->ch->exited) {
+			FX_INFO(s->c, "forwarding signal %d to the command (pid %d)", sig, (int)s->ch->pid);
+			kill(s->ch->pid, sig);
+		}
+	}
+	if (!s->ch->exited && waitpid(s->ch->pid, &s->ch->status, WNOHANG) == s->ch->pid) {
+		s->ch->exited = 1;
+		FX_INFO(s->c, "command exited with status %d", fx_child_exit_code(s->ch));
+	}
+}
+
+/* ---- the loop ---- */
+
+int fx_listen(struct fx_ctx *c, int *lfd)
+{
+	*lfd = -1;
+	if (c->node_rank != 0)
+		return 0;
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	if (snprintf(sa.sun_path, sizeof sa.sun_path, "%s/%s", c->jobdir, FS_JOB_SOCK) >=
+	    (int)sizeof sa.sun_path) {
+		fx_errf(c, "socket path %s/%s is longer than %zu bytes: use a shorter --cache path",
+			c->jobdir, FS_JOB_SOCK, sizeof sa.sun_path - 1);
+		return FX_EXIT_FAIL;
+	}
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	mode_t old = umask(0177);
+	int r = fd < 0 ? -1 : bind(fd, (struct sockaddr *)&sa, sizeof sa);
+	umask(old);
+	if (r != 0 || chmod(sa.sun_path, 0600) != 0 || listen(fd, 512) != 0) {
+		fx_errf(c, "cannot listen on %s: %s", sa.sun_path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return FX_EXIT_FAIL;
+	}
+	*lfd = fd;
+	return 0;
+}
+
+static void close_clients(struct srv *s)
+{
+	if (s->lfd >= 0)
+		close(s->lfd);
+	s->lfd = -1;
+	for (size_t k = 0; k < s->nconn; k++)
+		fx_conn_close(s, k);
+}
+
+static size_t fill_pollfds(struct srv *s, struct pollfd **pfds, size_t *cap)
+{
+	size_t need = 2 + s->nconn, n = 0;
+	if (need > *cap) {
+		struct pollfd *p = realloc(*pfds, need * sizeof *p);
+		if (!p)
+			need = *cap;
+		else
+			*pfds = p, *cap = need;
+	}
+	struct pollfd *p = *pfds;
+	p[n++] = (struct pollfd){.fd = s->sfd, .events = POLLIN};
+	p[n++] = (struct pollfd){.fd = s->lfd, .events = POLLIN};
+	for (size_t k = 0; k < s->nconn && n < *cap; k++) {
+		struct conn *cn = s->conns[k];
+		p[n++] = (struct pollfd){.fd = cn->fd, .events = (short)(POLLIN | (cn->head ? POLLOUT : 0))};
+	}
+	return n;
+}
+
+int fx_serve(struct fx_ctx *c, struct fx_child *ch, int sfd, int lfd)
+{
+	struct srv s = {.c = c, .ch = ch, .sfd = sfd, .lfd = lfd};
+	struct pollfd *pfds = NULL;
+	size_t cap = 0;
+	MPI_Request bar = MPI_REQUEST_NULL;
+	int phase = 0; /* 0 serve, 1 child gone, 2 all gone: drain, 3 last barrier */
+	double last = fx_now();
+	long wait_us = 0;
+	while (phase < 4) {
+		int did = mpi_requests(&s) | rs_test(&s, &s.fwds, reply_arrived) |
+			  rs_test(&s, &s.sends, send_done);
+		size_t n = fill_pollfds(&s, &pfds, &cap);
+		struct timespec ts = {0, wait_us * 1000};
+		int ready = ppoll(pfds, n, &ts, NULL);
+		if (ready > 0) {
+			did = 1;
+			if (pfds[0].revents)
+				signals(&s);
+			if (pfds[1].revents && s.lfd >= 0)
+				fx_conn_accept(&s);
+			for (size_t i = 2; i < n; i++)
+				if (pfds[i].revents && pfds[i].fd >= 0)
+					fx_conn_io(&s, i - 2, pfds[i].revents);
+		}
+		if (phase == 0 && ch->exited) {
+			MPI_Ibarrier(c->world, &bar);
+			phase = 1;
+		}
+		int flag = 0;
+		if ((phase == 1 || phase == 3) && (MPI_Test(&bar, &flag, MPI_STATUS_IGNORE), flag)) {
+			if (phase == 1)
+				close_clients(&s);
+			phase++;
+		}
+		if (phase == 2 && !s.fwds.live) {
+			MPI_Ibarrier(c->world, &bar);
+			phase = 3;
+		}
+		double now = fx_now();
+		if (did || s.fwds.live || s.sends.live)
+			last = now;
+		if (now - last < FX_SPIN_SECONDS) {
+			wait_us = 0;
+			sched_yield();
+		} else {
+			wait_us = wait_us ? (wait_us * 2 > FX_WAIT_MAX_US ? FX_WAIT_MAX_US : wait_us * 2)
+					  : FX_WAIT_MIN_US;
+		}
+	}
+	while (s.sends.live)
+		rs_test(&s, &s.sends, send_done);
+	FX_INFO(c, "served %llu requests from other ranks, forwarded %llu, answered %llu locally",
+		(unsigned long long)s.n_served, (unsigned long long)s.n_forwarded,
+		(unsigned long long)s.n_local);
+	close_clients(&s);
+	for (size_t k = 0; k < s.nconn; k++)
+		free(s.conns[k]);
+	free(s.conns);
+	free(pfds);
+	rs_free(&s.fwds);
+	rs_free(&s.sends);
+	return 0;
+}

@@ -1,0 +1,78 @@
+/*
+ * serve.h - the launcher's event loop state, shared by serve.c (the loop
+ * and the MPI side) and conn.c (local processes on the unix socket).
+ */
+#ifndef FANSTORE_SERVE_H
+#define FANSTORE_SERVE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "fx.h"
+#include "proto.h"
+
+/* One outgoing message: a reply header and its bytes, contiguous. */
+struct obuf {
+	struct obuf *next;
+	size_t len, off;
+	uint8_t data[];
+};
+
+#define FX_CONN_IN (64u * 1024)
+
+struct conn {
+	int fd;                 /* -1: free slot */
+	uint64_t gen;           /* tells a reused slot from its earlier self */
+	size_t inlen;
+	struct obuf *head, *tail;
+	uint8_t in[FX_CONN_IN];
+};
+
+/* A request forwarded to its owner rank, waiting for the reply. */
+struct fwd {
+	struct obuf *buf;       /* the reply lands here */
+	size_t conn;
+	uint64_t gen;
+	uint64_t client_id;
+	uint64_t length;
+	int tag;
+};
+
+/* MPI requests with the object each one belongs to; free slots stacked. */
+struct reqset {
+	MPI_Request *req;
+	void **obj;
+	int *freelist;
+	int n, cap, nfree, live;
+};
+
+struct srv {
+	struct fx_ctx *c;
+	struct fx_child *ch;
+	int sfd, lfd;
+	struct conn **conns;
+	size_t nconn;
+	uint64_t gen;
+	struct reqset fwds;     /* obj: struct fwd */
+	struct reqset sends;    /* obj: struct obuf */
+	int next_tag;
+	uint64_t n_served, n_forwarded, n_local;
+};
+
+struct obuf *fx_obuf_new(size_t len);
+/* A reply to `req` served from this node's partitions (DATA or ERROR). */
+struct obuf *fx_reply_local(struct srv *s, const struct fs_req *req);
+struct obuf *fx_reply_error(uint64_t id, int status);
+/* Forward a checked request from connection k to the owner rank. */
+int fx_forward(struct srv *s, size_t k, const struct fs_req *req, int owner);
+
+/* conn.c */
+int fx_conn_accept(struct srv *s);
+/* Read and handle requests; write queued replies.  0, or -1 when the
+ * connection is gone (then it is closed). */
+int fx_conn_io(struct srv *s, size_t k, short revents);
+/* Queue b (NULL: out of memory, close) and write what can be written. */
+void fx_conn_send(struct srv *s, size_t k, struct obuf *b);
+void fx_conn_close(struct srv *s, size_t k);
+
+#endif /* FANSTORE_SERVE_H */
