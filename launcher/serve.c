@@ -236,8 +236,10 @@ static void reply_arrived(struct srv *s, void *obj, const MPI_Status *st)
 	MPI_Get_count(st, MPI_BYTE, &cnt);
 	struct fs_rep rep;
 	struct obuf *b = f->buf;
-	int bad = fs_rep_check(b->data, (size_t)cnt, (uint64_t)f->tag, f->length, &rep);
-	if (!bad && rep.type == FS_MSG_DATA && (size_t)cnt != sizeof rep + f->length)
+	size_t got = cnt > 0 ? (size_t)cnt : 0;
+	int bad = fs_rep_check(b->data, got < sizeof rep ? got : sizeof rep, (uint64_t)f->tag,
+			       f->length, &rep);
+	if (!bad && got != sizeof rep + (rep.type == FS_MSG_DATA ? rep.length : 0))
 		bad = EPROTO;
 	int alive = f->conn < s->nconn && s->conns[f->conn]->fd >= 0 && s->conns[f->conn]->gen == f->gen;
 	if (bad) {
