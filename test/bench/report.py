@@ -1,0 +1,311 @@
+#!/usr/bin/python3
+"""Benchmark figures: summarise repetitions, and turn BENCH lines into a
+table, JSON and a PNG chart.
+
+  report.py line GROUP NAME UNIT VALUE...
+      print one BENCH line (median, min, max, reps of the values)
+
+  report.py report [--json FILE] [--png FILE] [--title T] [FILE...]
+      read BENCH lines from the files (or standard input; other lines are
+      ignored), print a fixed-column table, write the same data as JSON
+      and draw FanStore against each baseline as a PNG
+
+A BENCH line is  BENCH<TAB>group<TAB>name<TAB>unit<TAB>median<TAB>min<TAB>max<TAB>reps.
+In a group, rows named "fanstore" (or "fanstore-...") are FanStore; every
+other row is a baseline; the first baseline is the group's reference
+("ratio" = median / reference median).  "gain" is how many times better
+FanStore is than a baseline: higher is better for rates (units ending in
+"/s"), lower for everything else (times, bytes, percent).
+"""
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+
+
+def die(msg, code=2):
+    print("report.py: " + msg, file=sys.stderr)
+    sys.exit(code)
+
+
+def higher_is_better(unit):
+    return unit.endswith("/s") or unit in ("x", "ratio")
+
+
+def is_fanstore(name):
+    return name == "fanstore" or name.startswith("fanstore-") or name.startswith("fanstore_")
+
+
+def fmt_num(v):
+    if v is None:
+        return "-"
+    a = abs(v)
+    if a == 0:
+        return "0"
+    if a >= 1e6:
+        return "%.3e" % v
+    if a >= 100:
+        return "%.1f" % v
+    if a >= 1:
+        return "%.3f" % v
+    if a >= 0.001:
+        return "%.4f" % v
+    return "%.3e" % v
+
+
+def bench_line(group, name, unit, values):
+    if not values:
+        die("no values for %s/%s" % (group, name))
+    for f in (group, name, unit):
+        if not f or "\t" in f or "\n" in f:
+            die("group, name and unit must be non-empty words without tabs: %r" % f)
+    return "BENCH\t%s\t%s\t%s\t%.6g\t%.6g\t%.6g\t%d" % (
+        group, name, unit, statistics.median(values), min(values), max(values), len(values))
+
+
+def parse(lines, source="-"):
+    """BENCH rows from text lines; malformed BENCH lines are reported and skipped."""
+    rows = []
+    for no, line in enumerate(lines, 1):
+        line = line.rstrip("\n")
+        if not line.startswith("BENCH\t"):
+            continue
+        f = line.split("\t")
+        try:
+            if len(f) != 8:
+                raise ValueError("%d fields, want 8" % len(f))
+            med, lo, hi = float(f[4]), float(f[5]), float(f[6])
+            reps = int(f[7])
+            if not (f[1] and f[2] and f[3]):
+                raise ValueError("empty group, name or unit")
+        except ValueError as e:
+            print("report.py: %s:%d: skipping malformed BENCH line (%s): %r"
+                  % (source, no, e, line), file=sys.stderr)
+            continue
+        rows.append(dict(group=f[1], name=f[2], unit=f[3], median=med, min=lo, max=hi,
+                         reps=reps, source=os.path.basename(source)))
+    return rows
+
+
+def analyse(rows):
+    """Adds ratio and gain to rows; returns the FanStore-vs-baseline comparisons."""
+    groups = {}
+    for r in rows:
+        groups.setdefault(r["group"], []).append(r)
+    comps = []
+    for g, rs in groups.items():
+        fs = [r for r in rs if is_fanstore(r["name"])]
+        base = [r for r in rs if not is_fanstore(r["name"])]
+        ref = base[0] if base else None
+        fs_main = next((r for r in fs if r["name"] == "fanstore"), fs[0] if fs else None)
+        for r in rs:
+            r["ratio"] = (r["median"] / ref["median"]
+                          if ref and ref["median"] and ref["unit"] == r["unit"] else None)
+            r["gain"] = None
+        if not fs_main:
+            continue
+        for b in base:
+            if b["unit"] != fs_main["unit"] or not b["median"] or not fs_main["median"]:
+                continue
+            if higher_is_better(b["unit"]):
+                gain = fs_main["median"] / b["median"]
+            else:
+                gain = b["median"] / fs_main["median"]
+            b["gain"] = gain
+            comps.append(dict(group=g, fanstore=fs_main["name"], baseline=b["name"],
+                              unit=b["unit"], fanstore_median=fs_main["median"],
+                              baseline_median=b["median"], gain=gain))
+    return comps
+
+
+def table(rows):
+    head = ("group", "name", "unit", "median", "min", "max", "reps", "ratio", "gain")
+    w = (max([16] + [len(r["group"]) for r in rows]), max([12] + [len(r["name"]) for r in rows]),
+         max([9] + [len(r["unit"]) for r in rows]), 12, 12, 12, 5, 7, 7)
+    out = []
+
+    def emit(cells):
+        s = "%-*s  %-*s  %-*s" % (w[0], cells[0], w[1], cells[1], w[2], cells[2])
+        s += "".join("  %*s" % (wi, c) for wi, c in zip(w[3:], cells[3:]))
+        out.append(s.rstrip())
+    emit(head)
+    out.append("-" * (sum(w) + 2 * (len(w) - 1)))
+    last = None
+    for r in rows:
+        if last is not None and r["group"] != last:
+            out.append("")
+        last = r["group"]
+        emit((r["group"], r["name"], r["unit"], fmt_num(r["median"]), fmt_num(r["min"]),
+              fmt_num(r["max"]), str(r["reps"]),
+              "%.2f" % r["ratio"] if r["ratio"] is not None else "-",
+              "%.2fx" % r["gain"] if r["gain"] is not None else "-"))
+    return "\n".join(out)
+
+
+def machine():
+    m = dict(host=platform.node(), system=platform.system(), kernel=platform.release(),
+             arch=platform.machine(), cpus=os.cpu_count())
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    m["cpu"] = line.split(":", 1)[1].strip()
+                    break
+        with open("/proc/meminfo") as f:
+            m["mem_gb"] = round(int(f.readline().split()[1]) / 1e6, 1)
+        with open("/etc/os-release") as f:
+            for line in f:
+                if line.startswith("PRETTY_NAME="):
+                    m["os"] = line.split("=", 1)[1].strip().strip('"')
+    except OSError:
+        pass
+    try:
+        m["commit"] = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
+                                     text=True, timeout=5).stdout.strip() or None
+    except (OSError, subprocess.SubprocessError):
+        pass
+    return m
+
+
+def chart_matplotlib(comps, png, title):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import matplotlib.ticker  # noqa: F401
+    labels = ["%s: vs %s" % (c["group"], c["baseline"]) for c in comps]
+    gains = [c["gain"] for c in comps]
+    fig, ax = plt.subplots(figsize=(9, 0.42 * len(comps) + 1.6), dpi=110)
+    ys = list(range(len(comps)))[::-1]
+    colours = ["#2e7d32" if g >= 1 else "#f9a825" if g >= 0.8 else "#c62828" for g in gains]
+    ax.set_xscale("log")
+    ax.barh(ys, [g - 1 for g in gains], left=1.0, color=colours, height=0.6)
+    ax.axvline(1.0, color="black", linewidth=1)
+    ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: "%g" % v))
+    ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
+    ax.set_yticks(ys)
+    ax.set_yticklabels(labels, fontsize=9)
+    lo, hi = min(gains + [1.0]), max(gains + [1.0])
+    ax.set_xlim(lo / 1.6, hi * 2.2)
+    for y, g in zip(ys, gains):
+        ax.text(g * 1.05 if g >= 1 else g / 1.05, y, "%.2fx" % g, va="center",
+                ha="left" if g >= 1 else "right", fontsize=8)
+    ax.set_xlabel("FanStore gain over baseline (median; > 1: FanStore better, log scale)")
+    ax.set_title(title, fontsize=11)
+    ax.grid(axis="x", which="both", alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(png)
+    plt.close(fig)
+
+
+def chart_gnuplot(comps, png, title):
+    dat = png + ".dat"
+    n = len(comps)
+    with open(dat, "w") as f:
+        for i, c in enumerate(comps):
+            g = c["gain"]
+            colour = 0x2E7D32 if g >= 1 else 0xF9A825 if g >= 0.8 else 0xC62828
+            f.write('%d "%s: vs %s" %g %d\n' % (n - 1 - i, c["group"], c["baseline"], g, colour))
+    gains = [c["gain"] for c in comps] + [1.0]
+    script = """set terminal pngcairo size 1000,%d font ",9" noenhanced
+set output "%s"
+set title "%s"
+set style fill solid 0.9
+set logscale x
+set xrange [%g:%g]
+set xlabel "FanStore gain over baseline (median; > 1: FanStore better, log scale)"
+set yrange [-0.7:%g]
+set grid x
+set arrow from 1,graph 0 to 1,graph 1 nohead
+unset key
+plot "%s" using (($3>1?$3:1)/2+($3>1?1:$3)/2):1:($3>1?1:$3):($3>1?$3:1):($1-0.3):($1+0.3):4:ytic(2) \
+     with boxxyerror lc rgb variable, "" using 3:1:(sprintf("%%.2fx",$3)) with labels left offset 0.5,0
+""" % (int(40 * n + 120), png, title.replace('"', "'"), min(gains) / 1.6, max(gains) * 2.2,
+       n - 0.3, dat)
+    r = subprocess.run(["gnuplot"], input=script, text=True, capture_output=True)
+    os.unlink(dat)
+    if r.returncode != 0:
+        raise RuntimeError("gnuplot failed: " + r.stderr.strip())
+
+
+def chart(comps, png, title):
+    """Draw with matplotlib, else gnuplot; returns the tool used or None."""
+    if not comps:
+        return None
+    try:
+        chart_matplotlib(comps, png, title)
+        return "matplotlib"
+    except ImportError:
+        pass
+    try:
+        chart_gnuplot(comps, png, title)
+        return "gnuplot"
+    except (OSError, RuntimeError) as e:
+        print("report.py: no chart drawn (needs python3-matplotlib or gnuplot-nox): %s" % e,
+              file=sys.stderr)
+        return None
+
+
+def cmd_report(argv):
+    import argparse
+    ap = argparse.ArgumentParser(prog="report.py report")
+    ap.add_argument("files", nargs="*")
+    ap.add_argument("--json")
+    ap.add_argument("--png")
+    ap.add_argument("--title", default="FanStore against its baselines")
+    a = ap.parse_args(argv)
+    rows = []
+    if a.files:
+        for p in a.files:
+            try:
+                with open(p, errors="replace") as f:
+                    rows += parse(f, p)
+            except OSError as e:
+                die("cannot read %s: %s" % (p, e.strerror))
+    else:
+        rows = parse(sys.stdin)
+    if not rows:
+        die("no BENCH lines found in %s" % (" ".join(a.files) or "standard input"), 1)
+    comps = analyse(rows)
+    print(table(rows))
+    if comps:
+        print("\nFanStore against each baseline (gain > 1: FanStore better):")
+        for c in comps:
+            print("  %-24s vs %-14s %8.2fx" % (c["group"], c["baseline"], c["gain"]))
+    tool = None
+    if a.png:
+        tool = chart(comps, a.png, a.title)
+        if tool:
+            print("\nchart: %s (%s)" % (a.png, tool))
+    if a.json:
+        doc = dict(generated=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                   machine=machine(), results=rows, comparisons=comps,
+                   chart=a.png if tool else None)
+        with open(a.json, "w") as f:
+            json.dump(doc, f, indent=1)
+        print("json: %s" % a.json)
+    return 0
+
+
+def cmd_line(argv):
+    if len(argv) < 4:
+        die("usage: report.py line GROUP NAME UNIT VALUE...")
+    try:
+        vals = [float(v) for v in argv[3:]]
+    except ValueError:
+        die("values must be numbers: %s" % " ".join(argv[3:]))
+    print(bench_line(argv[0], argv[1], argv[2], vals))
+    return 0
+
+
+def main():
+    if len(sys.argv) < 2 or sys.argv[1] not in ("line", "report"):
+        die("usage: report.py line GROUP NAME UNIT VALUE... | report.py report [--json F] "
+            "[--png F] [FILE...]")
+    return (cmd_line if sys.argv[1] == "line" else cmd_report)(sys.argv[2:])
+
+
+if __name__ == "__main__":
+    sys.exit(main())
