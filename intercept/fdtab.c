@@ -1,0 +1,157 @@
+/*
+ * fdtab.c - open-file objects and the lock-free descriptor table.
+ *
+ * The table is two levels of atomic pointers indexed by fd.  Objects are
+ * never returned to malloc (a free list recycles them), so a reader that
+ * loaded a pointer just before a close can still touch its reference
+ * count safely: it takes a reference only while the count is non-zero.
+ */
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fsi.h"
+
+#define L2_BITS 10
+#define L2_SIZE (1u << L2_BITS)
+#define L1_SIZE 1024u                   /* fds below 2^20 */
+
+typedef _Atomic(struct fsi_file *) fsi_slot;
+static _Atomic(fsi_slot *) fsi_tab[L1_SIZE];
+
+static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct fsi_file *pool;
+
+static void pool_atfork_child(void)
+{
+	pthread_mutex_init(&pool_lock, NULL);
+}
+
+__attribute__((constructor)) static void pool_init(void)
+{
+	pthread_atfork(NULL, NULL, pool_atfork_child);
+}
+
+struct fsi_file *fsi_file_new(uint32_t ent, int flags)
+{
+	struct fsi_file *f;
+	pthread_mutex_lock(&pool_lock);
+	f = pool;
+	if (f)
+		pool = f->next;
+	pthread_mutex_unlock(&pool_lock);
+	if (!f && !(f = calloc(1, sizeof *f)))
+		return NULL;
+	f->ent = ent;
+	f->flags = flags;
+	f->dir = NULL;
+	f->next = NULL;
+	atomic_store(&f->off, 0);
+	atomic_store(&f->buf, NULL);
+	atomic_store(&f->ref, 1);
+	return f;
+}
+
+int fsi_file_tryget(struct fsi_file *f)
+{
+	int r = atomic_load(&f->ref);
+	while (r > 0)
+		if (atomic_compare_exchange_weak(&f->ref, &r, r + 1))
+			return 1;
+	return 0;
+}
+
+void fsi_file_put(struct fsi_file **fp)
+{
+	struct fsi_file *f = *fp;
+	*fp = NULL;
+	if (!f || atomic_fetch_sub(&f->ref, 1) != 1)
+		return;
+	free(atomic_exchange(&f->buf, NULL));
+	free(f->dir);
+	f->dir = NULL;
+	pthread_mutex_lock(&pool_lock);
+	f->next = pool;
+	pool = f;
+	pthread_mutex_unlock(&pool_lock);
+}
+
+static fsi_slot *slot_of(int fd, int create)
+{
+	if (fd < 0 || (unsigned)fd >= L1_SIZE * L2_SIZE)
+		return NULL;
+	fsi_slot *l2 = atomic_load_explicit(&fsi_tab[fd >> L2_BITS], memory_order_acquire);
+	if (!l2 && create) {
+		fsi_slot *fresh = calloc(L2_SIZE, sizeof *fresh);
+		if (!fresh)
+			return NULL;
+		if (atomic_compare_exchange_strong(&fsi_tab[fd >> L2_BITS], &l2, fresh))
+			l2 = fresh;
+		else
+			free(fresh);
+	}
+	return l2 ? &l2[fd & (L2_SIZE - 1)] : NULL;
+}
+
+struct fsi_file *fsi_fd_get(int fd)
+{
+	fsi_slot *s = slot_of(fd, 0);
+	if (!s)
+		return NULL;
+	for (;;) {
+		struct fsi_file *f = atomic_load_explicit(s, memory_order_acquire);
+		if (!f)
+			return NULL;
+		if (fsi_file_tryget(f)) {
+			if (atomic_load(s) == f)
+				return f;
+			fsi_file_put(&f);
+		}
+	}
+}
+
+int fsi_fd_is(int fd)
+{
+	fsi_slot *s = slot_of(fd, 0);
+	return s && atomic_load_explicit(s, memory_order_relaxed) != NULL;
+}
+
+void fsi_fd_set(int fd, struct fsi_file *f)
+{
+	fsi_slot *s = slot_of(fd, 1);
+	if (!s) {
+		fsi_file_put(&f);
+		return;
+	}
+	struct fsi_file *old = atomic_exchange(s, f);
+	if (!old)
+		atomic_fetch_add(&fsi_g.nvirt, 1);
+	fsi_file_put(&old);
+}
+
+struct fsi_file *fsi_fd_take(int fd)
+{
+	fsi_slot *s = slot_of(fd, 0);
+	if (!s)
+		return NULL;
+	struct fsi_file *f = atomic_exchange(s, NULL);
+	if (f)
+		atomic_fetch_sub(&fsi_g.nvirt, 1);
+	return f;
+}
+
+void fsi_fd_each(void (*fn)(int fd, struct fsi_file *f, void *arg), void *arg)
+{
+	if (atomic_load(&fsi_g.nvirt) <= 0)
+		return;
+	for (unsigned i = 0; i < L1_SIZE; i++) {
+		fsi_slot *l2 = atomic_load(&fsi_tab[i]);
+		if (!l2)
+			continue;
+		for (unsigned j = 0; j < L2_SIZE; j++) {
+			struct fsi_file *f = atomic_load(&l2[j]);
+			if (f)
+				fn((int)(i * L2_SIZE + j), f, arg);
+		}
+	}
+}

@@ -1,0 +1,191 @@
+/*
+ * fsi.h - libfanstore's internals: the process context, open-file objects
+ * and the descriptor table, path classification, file data.
+ *
+ * Every wrapper has one shape (see w_*.c): fsi_enter() gives the context
+ * (NULL: library inert or re-entered -> forward), classify the path or fd,
+ * then serve it from the image or forward it unchanged to fsi_real.
+ */
+#ifndef FSI_H
+#define FSI_H
+
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include "env.h"
+#include "real.h"
+#include "store.h"
+
+#define FSI_PATH_MAX (PATH_MAX * 2)   /* room for a joined path before canon */
+#define FSI_LOOP_MAX 40               /* symlinks followed, as the kernel */
+
+/* ---------------------------------------------------------------- */
+/* Context                                                           */
+/* ---------------------------------------------------------------- */
+
+struct fsi_part {
+	_Atomic(const uint8_t *) base;  /* mapped partition, NULL until used */
+};
+
+struct fsi_ctx {
+	int active;                    /* a job directory is mapped */
+	struct fs_image img;
+	char jobdir[PATH_MAX];
+	char mount[PATH_MAX];          /* canonical, absolute, no trailing '/' */
+	size_t mlen;
+	char libpath[PATH_MAX];        /* this library, for LD_PRELOAD at exec */
+	_Atomic int placeholder;       /* O_PATH fd on jobdir; -1: reopen */
+	struct fsi_part *parts;        /* img.hdr->nparts */
+	uid_t uid;
+	gid_t gid;
+	_Atomic pid_t pid;             /* to recognise a vfork child */
+	_Atomic unsigned gen;          /* bumped in a fork child: sockets reconnect */
+	int timeout;                   /* seconds for a remote read */
+	_Atomic(char *) vcwd;          /* virtual cwd (canonical) or NULL */
+	_Atomic long nvirt;            /* virtual fds in the table */
+};
+
+extern struct fsi_ctx fsi_g;
+extern _Atomic int fsi_ready;
+extern __thread int fsi_busy __attribute__((tls_model("initial-exec")));
+
+struct fsi_ctx *fsi_enter_slow(void);
+
+/* The context when this call is to be classified; NULL to forward (no job
+ * directory, or a call made by the library itself). */
+static inline struct fsi_ctx *fsi_enter(void)
+{
+	if (__builtin_expect(!atomic_load_explicit(&fsi_ready, memory_order_acquire), 0))
+		return fsi_enter_slow();
+	return (fsi_g.active && !fsi_busy) ? &fsi_g : NULL;
+}
+
+/* One line on stderr through the real write, prefixed "fanstore: ". */
+void fsi_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* True in a vfork child (shares our memory: no malloc, locks, table changes). */
+int fsi_in_vfork(struct fsi_ctx *c);
+
+/* A new kernel fd for a virtual file: a dup of the placeholder. */
+int fsi_newfd(struct fsi_ctx *c, int cloexec);
+/* The program closed or replaced fd: forget the placeholder if it was it. */
+void fsi_fd_gone(struct fsi_ctx *c, int fd);
+
+/* ---------------------------------------------------------------- */
+/* Open files and the descriptor table                               */
+/* ---------------------------------------------------------------- */
+
+struct fsi_dir;
+
+/* Shared by every fd dup'ed from one open, like an open file description. */
+struct fsi_file {
+	_Atomic int ref;
+	uint32_t ent;                  /* image entry */
+	int flags;                     /* open flags */
+	_Atomic uint64_t off;
+	_Atomic(uint8_t *) buf;        /* decoded copy (compressed/remote files) */
+	struct fsi_dir *dir;           /* stream made by opendir/fdopendir */
+	struct fsi_file *next;         /* free list */
+};
+
+/* Our DIR: the first int is the fd, as in glibc's DIR. */
+struct fsi_dir {
+	int fd;
+	int pad;
+	uint64_t pos;                  /* 0 ".", 1 "..", 2 + i child i */
+	struct fsi_file *f;
+	struct dirent64 de;
+};
+
+struct fsi_file *fsi_file_new(uint32_t ent, int flags);
+/* Take one more reference unless it already dropped to zero. */
+int fsi_file_tryget(struct fsi_file *f);
+void fsi_file_put(struct fsi_file **f);
+
+/* The object behind fd with a reference held, or NULL (not ours). */
+struct fsi_file *fsi_fd_get(int fd);
+/* Install f at fd (taking over the caller's reference); drops what was there. */
+void fsi_fd_set(int fd, struct fsi_file *f);
+/* Remove fd from the table; returns its reference (or NULL). */
+struct fsi_file *fsi_fd_take(int fd);
+/* Quick test without a reference. */
+int fsi_fd_is(int fd);
+/* Call fn(fd, f, arg) for every virtual fd (no references taken). */
+void fsi_fd_each(void (*fn)(int fd, struct fsi_file *f, void *arg), void *arg);
+
+/* ---------------------------------------------------------------- */
+/* Paths                                                             */
+/* ---------------------------------------------------------------- */
+
+enum fsi_kind { FSI_OUT, FSI_IN, FSI_ERR };
+
+#define FSI_NOFOLLOW 1   /* do not follow a final symlink */
+#define FSI_EMPTY 2      /* AT_EMPTY_PATH: "" names dirfd itself */
+
+struct fsi_res {
+	enum fsi_kind kind;
+	int err;                 /* FSI_ERR: errno */
+	int64_t ent;             /* FSI_IN: image entry */
+	int trailing;            /* the path ended in '/' */
+	int dirfd;               /* FSI_OUT: arguments for libc */
+	const char *path;
+	char buf[FSI_PATH_MAX];
+};
+
+/* Classify (dirfd, path).  FSI_OUT gives the arguments to forward (the
+ * original ones, or an absolute path when resolution went through the
+ * virtual cwd, a virtual dirfd or a symlink of the dataset). */
+enum fsi_kind fsi_resolve(struct fsi_ctx *c, int dirfd, const char *path, int flags,
+			  struct fsi_res *r);
+/* Same, but FSI_ERR when the final component is missing only (the
+ * parent is a directory in the tree) becomes kind FSI_IN with ent -1. */
+enum fsi_kind fsi_resolve_parent(struct fsi_ctx *c, int dirfd, const char *path,
+				 struct fsi_res *r);
+/* The absolute path of entry i under the mount into out (cap bytes). */
+int fsi_ent_path(struct fsi_ctx *c, uint64_t i, char *out, size_t cap);
+/* The parent entry of i (the root is its own parent). */
+uint64_t fsi_ent_parent(struct fsi_ctx *c, uint64_t i);
+
+static inline const struct fs_ment *fsi_ent(struct fsi_ctx *c, uint64_t i)
+{
+	return fs_image_ent(&c->img, i);
+}
+static inline int fsi_is_dir(struct fsi_ctx *c, uint64_t i)
+{
+	return S_ISDIR(fsi_ent(c, i)->mode);
+}
+
+/* ---------------------------------------------------------------- */
+/* Data                                                              */
+/* ---------------------------------------------------------------- */
+
+/* The whole decoded file, or NULL with errno (EIO, ENOMEM). */
+const uint8_t *fsi_data(struct fsi_ctx *c, struct fsi_file *f);
+/* Read up to n bytes at off (served in user space); -1 with errno. */
+ssize_t fsi_pread(struct fsi_ctx *c, struct fsi_file *f, void *buf, size_t n, uint64_t off);
+/* Local partition slot p mapped, or NULL with errno EIO. */
+const uint8_t *fsi_part_map(struct fsi_ctx *c, uint32_t p);
+/* Fetch `stored` bytes of entry ent's blob from the local launcher. */
+int fsi_remote_fetch(struct fsi_ctx *c, uint32_t ent, uint8_t *dst, uint64_t stored);
+/* Replace fd by a sealed memfd holding the file's bytes at the same
+ * offset (system calls only when syscalls_only).  0 or -1 with errno. */
+int fsi_materialise(struct fsi_ctx *c, int fd, struct fsi_file *f, int syscalls_only);
+/* Materialise fd and drop it from the table; 0 when fd is not virtual. */
+int fsi_materialise_fd(struct fsi_ctx *c, int fd);
+
+/* fs_image_stat with our uid/gid. */
+void fsi_stat(struct fsi_ctx *c, uint64_t i, struct stat *st);
+
+/* errno := e; return -1 (for wrappers returning int or ssize_t). */
+static inline int fsi_fail(int e)
+{
+	errno = e;
+	return -1;
+}
+
+#endif

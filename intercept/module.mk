@@ -1,0 +1,14 @@
+# intercept/: libfanstore.so, the preloaded library.  Never calls MPI.
+INTERCEPT_SRC := $(wildcard intercept/*.c)
+INTERCEPT_OBJ := $(INTERCEPT_SRC:%.c=$(B)/%.o)
+
+$(B)/intercept/%.o: intercept/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -fvisibility=hidden -MMD -MP -c -o $@ $<
+
+lib/libfanstore.so: $(INTERCEPT_OBJ) $(STORE_LIB) intercept/version.map
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -shared -Wl,--version-script=intercept/version.map -Wl,-z,defs \
+	  -o $@ $(INTERCEPT_OBJ) $(STORE_LIB) $(STORE_LIBS) -ldl -lpthread
+
+ALL_TARGETS += lib/libfanstore.so

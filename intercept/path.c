@@ -1,0 +1,260 @@
+/*
+ * path.c - classify a (dirfd, path) pair: outside the mount (forward),
+ * an entry of the image, or the error the kernel would give.
+ *
+ * Paths are made absolute against the virtual cwd or a virtual dirfd,
+ * canonicalised lexically (fs_path_canon) and looked up in O(1).  Only
+ * when the whole path is not found do we walk it component by component,
+ * to follow symlinks of the dataset and to tell ENOENT from ENOTDIR.
+ */
+#include <string.h>
+#include <sys/syscall.h>
+
+#include "fsi.h"
+
+/* Does p start with the mount prefix as a whole component? */
+static inline int maybe_under(const struct fsi_ctx *c, const char *p)
+{
+	return strncmp(p, c->mount, c->mlen) == 0 && (p[c->mlen] == '/' || p[c->mlen] == 0);
+}
+
+/* Could this absolute path canonicalise to something under the mount?
+ * One prefix compare, plus a scan for "//", "/." when it does not match. */
+static inline int maybe_in(const struct fsi_ctx *c, const char *p)
+{
+	if (maybe_under(c, p))
+		return 1;
+	for (const char *s = p; (s = strchr(s, '/')) != NULL; s++)
+		if (s[1] == '/' || s[1] == '.')
+			return 1;
+	return 0;
+}
+
+static inline int has_dotdot(const char *p)
+{
+	for (const char *s = p; (s = strstr(s, "..")) != NULL; s += 2)
+		if ((s == p || s[-1] == '/') && (s[2] == '/' || s[2] == 0))
+			return 1;
+	return 0;
+}
+
+int fsi_ent_path(struct fsi_ctx *c, uint64_t i, char *out, size_t cap)
+{
+	const struct fs_ment *e = fsi_ent(c, i);
+	int n = e->name_len ? snprintf(out, cap, "%s/%.*s", c->mount, (int)e->name_len,
+				       fs_image_name(&c->img, e))
+			    : snprintf(out, cap, "%s", c->mount);
+	return n < 0 || (size_t)n >= cap ? fsi_fail(ENAMETOOLONG) : 0;
+}
+
+uint64_t fsi_ent_parent(struct fsi_ctx *c, uint64_t i)
+{
+	const struct fs_ment *e = fsi_ent(c, i);
+	const char *name = fs_image_name(&c->img, e);
+	size_t n = e->name_len;
+	while (n > 0 && name[n - 1] != '/')
+		n--;
+	int64_t p = fs_image_lookup(&c->img, name, n ? n - 1 : 0);
+	return p < 0 ? 0 : (uint64_t)p;
+}
+
+static enum fsi_kind fin(struct fsi_res *r, enum fsi_kind k, int err, int64_t ent)
+{
+	r->kind = k;
+	r->err = err;
+	r->ent = ent;
+	return k;
+}
+
+/* Base directory for a relative path into out; 0, 1 when the path cannot
+ * reach the tree (forward unchanged), -1 with r filled on error. */
+static int rel_base(struct fsi_ctx *c, int dirfd, const char *path, char *out, size_t cap,
+		    struct fsi_res *r, int *virt)
+{
+	if (dirfd == AT_FDCWD) {
+		const char *v = atomic_load(&c->vcwd);
+		if (v) {
+			snprintf(out, cap, "%s", v);
+			*virt = 1;
+			return 0;
+		}
+		if (!has_dotdot(path))
+			return 1;
+		return syscall(SYS_getcwd, out, cap) > 0 && out[0] == '/' ? 0 : 1;
+	}
+	struct fsi_file *f = fsi_fd_get(dirfd);
+	if (f) {
+		int rc = 0;
+		*virt = 1;
+		if (!fsi_is_dir(c, f->ent)) {
+			fin(r, FSI_ERR, ENOTDIR, -1);
+			rc = -1;
+		} else if (fsi_ent_path(c, f->ent, out, cap) < 0) {
+			fin(r, FSI_ERR, ENAMETOOLONG, -1);
+			rc = -1;
+		}
+		fsi_file_put(&f);
+		return rc;
+	}
+	if (!has_dotdot(path))
+		return 1;
+	char proc[64];
+	snprintf(proc, sizeof proc, "/proc/self/fd/%d", dirfd);
+	long n = syscall(SYS_readlink, proc, out, cap - 1);
+	if (n <= 0 || out[0] != '/')
+		return 1;
+	out[n] = 0;
+	return 0;
+}
+
+/* Walk rel (canonical, relative to the mount) component by component
+ * after a failed whole-path lookup.  Returns the index of the first
+ * symlink met on the way (*pre = its prefix length), or -1 with r set. */
+static int64_t walk(struct fsi_ctx *c, const char *rel, size_t len, size_t *pre, struct fsi_res *r)
+{
+	size_t start = 0;
+	for (;;) {
+		size_t end = start;
+		while (end < len && rel[end] != '/')
+			end++;
+		if (end - start > NAME_MAX)
+			return fin(r, FSI_ERR, ENAMETOOLONG, -1), -1;
+		int64_t i = fs_image_lookup(&c->img, rel, end);
+		if (i < 0)
+			return fin(r, FSI_ERR, ENOENT, -1), -1;
+		const struct fs_ment *e = fsi_ent(c, (uint64_t)i);
+		if (S_ISLNK(e->mode)) {
+			*pre = end;
+			return i;
+		}
+		if (end == len)  /* found after all: cannot happen for a failed lookup */
+			return fin(r, FSI_IN, 0, i), -1;
+		if (!S_ISDIR(e->mode))
+			return fin(r, FSI_ERR, ENOTDIR, -1), -1;
+		start = end + 1;
+	}
+}
+
+/* Replace the first pre bytes of rel (a symlink, entry i) by its target:
+ * builds a new absolute path into out. */
+static int splice_link(struct fsi_ctx *c, int64_t i, const char *rel, size_t pre, size_t len,
+		       char *out, size_t cap)
+{
+	const struct fs_ment *e = fsi_ent(c, (uint64_t)i);
+	const char *target = c->img.names + e->off;
+	size_t dlen = pre;
+	while (dlen > 0 && rel[dlen - 1] != '/')
+		dlen--;
+	int n;
+	if (target[0] == '/')
+		n = snprintf(out, cap, "%s%.*s", target, (int)(len - pre), rel + pre);
+	else
+		n = snprintf(out, cap, "%s/%.*s%s%.*s", c->mount, (int)dlen, rel, target,
+			     (int)(len - pre), rel + pre);
+	return n < 0 || (size_t)n >= cap ? -1 : 0;
+}
+
+enum fsi_kind fsi_resolve(struct fsi_ctx *c, int dirfd, const char *path, int flags,
+			  struct fsi_res *r)
+{
+	char tmp[FSI_PATH_MAX];
+	const char *src = path;
+	int virt = 0;    /* the path was built from virtual state */
+	r->dirfd = dirfd;
+	r->path = path;
+	r->trailing = 0;
+	fin(r, FSI_OUT, 0, -1);
+	if (!path)
+		return FSI_OUT;
+	if (path[0] == '/') {
+		if (!maybe_in(c, path))
+			return FSI_OUT;
+	} else if (path[0] == 0) {
+		struct fsi_file *f = fsi_fd_get(dirfd);
+		if (!f)
+			return FSI_OUT;
+		int64_t e = f->ent;
+		fsi_file_put(&f);
+		return (flags & FSI_EMPTY) ? fin(r, FSI_IN, 0, e) : fin(r, FSI_ERR, ENOENT, -1);
+	} else {
+		int rc = rel_base(c, dirfd, path, tmp, PATH_MAX, r, &virt);
+		if (rc)
+			return rc > 0 ? FSI_OUT : r->kind;
+		size_t bl = strlen(tmp), pl = strlen(path);
+		if (bl + 1 + pl >= sizeof tmp)
+			return fin(r, FSI_ERR, ENAMETOOLONG, -1);
+		tmp[bl] = '/';
+		memcpy(tmp + bl + 1, path, pl + 1);
+		src = tmp;
+	}
+	for (int loops = 0;; loops++) {
+		if (loops > FSI_LOOP_MAX)
+			return fin(r, FSI_ERR, ELOOP, -1);
+		int trailing = 0;
+		long n = fs_path_canon(src, r->buf, PATH_MAX, &trailing);
+		if (n < 0)
+			return fin(r, FSI_ERR, ENAMETOOLONG, -1);
+		r->trailing |= trailing;
+		if (strncmp(r->buf, c->mount, c->mlen) != 0 ||
+		    (r->buf[c->mlen] != '/' && r->buf[c->mlen] != 0)) {
+			/* outside: the original path when the kernel can resolve it
+			 * (it keeps its symlink semantics), else the canonical one */
+			if (virt || loops > 0 || (src == path && maybe_under(c, path))) {
+				r->dirfd = AT_FDCWD;
+				r->path = r->buf;
+				if (trailing && (size_t)n + 1 < sizeof r->buf)
+					memcpy(r->buf + n, "/", 2);
+			}
+			return FSI_OUT;
+		}
+		const char *rel = r->buf + c->mlen + (r->buf[c->mlen] == '/');
+		size_t len = (size_t)n - (size_t)(rel - r->buf);
+		int64_t i = fs_image_lookup(&c->img, rel, len);
+		size_t pre = len;
+		if (i < 0) {
+			i = walk(c, rel, len, &pre, r);
+			if (i < 0)
+				return r->kind;
+		}
+		const struct fs_ment *e = fsi_ent(c, (uint64_t)i);
+		int last = pre == len;
+		if (S_ISLNK(e->mode) && (!last || !(flags & FSI_NOFOLLOW) || r->trailing)) {
+			if (splice_link(c, i, rel, pre, len, tmp, sizeof tmp) < 0)
+				return fin(r, FSI_ERR, ENAMETOOLONG, -1);
+			src = tmp;
+			virt = 1;
+			continue;
+		}
+		if (r->trailing && !S_ISDIR(e->mode))
+			return fin(r, FSI_ERR, ENOTDIR, -1);
+		return fin(r, FSI_IN, 0, i);
+	}
+}
+
+enum fsi_kind fsi_resolve_parent(struct fsi_ctx *c, int dirfd, const char *path,
+				 struct fsi_res *r)
+{
+	enum fsi_kind k = fsi_resolve(c, dirfd, path, FSI_NOFOLLOW, r);
+	if (k != FSI_ERR || r->err != ENOENT)
+		return k;
+	/* is the parent an existing directory of the tree? */
+	char dir[FSI_PATH_MAX];
+	snprintf(dir, sizeof dir, "%s", path);
+	size_t n = strlen(dir);
+	while (n > 1 && dir[n - 1] == '/')
+		dir[--n] = 0;
+	char *slash = strrchr(dir, '/');
+	if (slash == dir)
+		dir[1] = 0;
+	else if (slash)
+		*slash = 0;
+	else
+		snprintf(dir, sizeof dir, ".");
+	struct fsi_res *pr = malloc(sizeof *pr);
+	if (!pr)
+		return k;
+	if (fsi_resolve(c, dirfd, dir, 0, pr) == FSI_IN && fsi_is_dir(c, (uint64_t)pr->ent))
+		k = fin(r, FSI_IN, 0, -1);
+	free(pr);
+	return k;
+}

@@ -1,0 +1,225 @@
+/*
+ * w_fd.c - descriptor calls: close, close_range, dup*, fcntl, isatty,
+ * ioctl.  dup'ed virtual fds share one open-file object.  In a vfork
+ * child the table (the parent's memory) is left alone: only the kernel
+ * fds change, and a virtual fd dup2'ed there is materialised at once.
+ */
+#include <linux/fs.h>
+#include <stdarg.h>
+#include <sys/syscall.h>
+
+#include "fsi.h"
+
+/* the wrappers below are the library's interface */
+#pragma GCC visibility push(default)
+
+#ifndef CLOSE_RANGE_CLOEXEC
+#define CLOSE_RANGE_CLOEXEC (1U << 2)
+#endif
+
+int close(int fd)
+{
+	struct fsi_ctx *c = fsi_enter();
+	if (c) {
+		if (fsi_fd_is(fd)) {
+			if (!fsi_in_vfork(c)) {
+				struct fsi_file *f = fsi_fd_take(fd);
+				fsi_file_put(&f);
+			}
+		} else if (fd == atomic_load_explicit(&c->placeholder, memory_order_relaxed) &&
+			   !fsi_in_vfork(c)) {
+			fsi_fd_gone(c, fd);
+		}
+	}
+	return fsi_real.close(fd);
+}
+
+struct range {
+	unsigned lo, hi;
+};
+
+static void drop_in_range(int fd, struct fsi_file *f, void *arg)
+{
+	const struct range *rg = arg;
+	(void)f;
+	if ((unsigned)fd >= rg->lo && (unsigned)fd <= rg->hi) {
+		struct fsi_file *t = fsi_fd_take(fd);
+		fsi_file_put(&t);
+	}
+}
+
+int close_range(unsigned int first, unsigned int last, int flags)
+{
+	struct fsi_ctx *c = fsi_enter();
+	if (c && !(flags & CLOSE_RANGE_CLOEXEC) && !fsi_in_vfork(c)) {
+		struct range rg = { first, last };
+		fsi_fd_each(drop_in_range, &rg);
+		int ph = atomic_load(&c->placeholder);
+		if (ph >= 0 && (unsigned)ph >= first && (unsigned)ph <= last)
+			fsi_fd_gone(c, ph);
+	}
+	return fsi_real.close_range(first, last, flags);
+}
+
+/* After the kernel made newfd a copy of a virtual oldfd. */
+static int share(struct fsi_ctx *c, struct fsi_file *f, int newfd)
+{
+	if (newfd >= 0) {
+		if (fsi_in_vfork(c)) {
+			fsi_materialise(c, newfd, f, 1);
+		} else if (fsi_file_tryget(f)) {
+			fsi_fd_set(newfd, f);
+		}
+	}
+	fsi_file_put(&f);
+	return newfd;
+}
+
+int dup(int fd)
+{
+	struct fsi_ctx *c = fsi_enter();
+	struct fsi_file *f = c ? fsi_fd_get(fd) : NULL;
+	int nfd = fsi_real.dup(fd);
+	return f ? share(c, f, nfd) : nfd;
+}
+
+/* newfd is about to be replaced by a copy of a non-virtual fd. */
+static void replaced(struct fsi_ctx *c, int newfd)
+{
+	if (fsi_in_vfork(c))
+		return;
+	struct fsi_file *t = fsi_fd_take(newfd);
+	fsi_file_put(&t);
+	if (newfd == atomic_load(&c->placeholder))
+		fsi_fd_gone(c, newfd);
+}
+
+int dup2(int oldfd, int newfd)
+{
+	struct fsi_ctx *c = fsi_enter();
+	if (!c || oldfd == newfd)
+		return fsi_real.dup2(oldfd, newfd);
+	struct fsi_file *f = fsi_fd_get(oldfd);
+	if (newfd == atomic_load(&c->placeholder) && !fsi_in_vfork(c))
+		fsi_fd_gone(c, newfd);
+	if (!f) {
+		int rc = fsi_real.dup2(oldfd, newfd);
+		if (rc >= 0)
+			replaced(c, newfd);
+		return rc;
+	}
+	return share(c, f, fsi_real.dup2(oldfd, newfd));
+}
+
+int dup3(int oldfd, int newfd, int flags)
+{
+	struct fsi_ctx *c = fsi_enter();
+	if (!c || oldfd == newfd)
+		return fsi_real.dup3(oldfd, newfd, flags);
+	struct fsi_file *f = fsi_fd_get(oldfd);
+	if (newfd == atomic_load(&c->placeholder) && !fsi_in_vfork(c))
+		fsi_fd_gone(c, newfd);
+	if (!f) {
+		int rc = fsi_real.dup3(oldfd, newfd, flags);
+		if (rc >= 0)
+			replaced(c, newfd);
+		return rc;
+	}
+	return share(c, f, fsi_real.dup3(oldfd, newfd, flags));
+}
+
+/* fcntl on a virtual fd; FSI_FCNTL_FWD to let the kernel answer. */
+#define FSI_FCNTL_FWD (-2)
+static int fcntl_virtual(struct fsi_ctx *c, struct fsi_file *f, int fd, int cmd, void *arg)
+{
+	struct flock *fl = arg;
+	switch (cmd) {
+	case F_DUPFD:
+	case F_DUPFD_CLOEXEC:
+		if (!fsi_file_tryget(f))
+			return fsi_fail(EBADF);
+		return share(c, f, fsi_real.fcntl(fd, cmd, arg));
+	case F_GETFL:
+		return (f->flags & ~(O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC | O_CLOEXEC)) | 0100000;
+	case F_SETFL:
+		return 0;
+	case F_GETLK:
+	case F_OFD_GETLK:
+		fl->l_type = F_UNLCK;
+		return 0;
+	case F_SETLK:
+	case F_SETLKW:
+	case F_OFD_SETLK:
+	case F_OFD_SETLKW:
+		return fl->l_type == F_WRLCK ? fsi_fail(EBADF) : 0;
+	case F_ADD_SEALS:
+	case F_GET_SEALS:
+		return fsi_fail(EINVAL);
+	default:
+		return FSI_FCNTL_FWD;
+	}
+}
+
+static int fcntl_common(int fd, int cmd, void *arg, int is64)
+{
+	struct fsi_ctx *c = fsi_enter();
+	struct fsi_file *f = c ? fsi_fd_get(fd) : NULL;
+	if (f) {
+		int rc = fcntl_virtual(c, f, fd, cmd, arg);
+		fsi_file_put(&f);
+		if (rc != FSI_FCNTL_FWD)
+			return rc;
+	}
+	return is64 ? fsi_real.fcntl64(fd, cmd, arg) : fsi_real.fcntl(fd, cmd, arg);
+}
+
+int fcntl(int fd, int cmd, ...)
+{
+	va_list ap;
+	va_start(ap, cmd);
+	void *arg = va_arg(ap, void *);
+	va_end(ap);
+	return fcntl_common(fd, cmd, arg, 0);
+}
+
+int fcntl64(int fd, int cmd, ...)
+{
+	va_list ap;
+	va_start(ap, cmd);
+	void *arg = va_arg(ap, void *);
+	va_end(ap);
+	return fcntl_common(fd, cmd, arg, 1);
+}
+
+int isatty(int fd)
+{
+	struct fsi_ctx *c = fsi_enter();
+	if (c && fsi_fd_is(fd)) {
+		errno = ENOTTY;
+		return 0;
+	}
+	return fsi_real.isatty(fd);
+}
+
+int ioctl(int fd, unsigned long req, ...)
+{
+	va_list ap;
+	va_start(ap, req);
+	void *arg = va_arg(ap, void *);
+	va_end(ap);
+	struct fsi_ctx *c = fsi_enter();
+	struct fsi_file *f = c ? fsi_fd_get(fd) : NULL;
+	if (!f)
+		return fsi_real.ioctl(fd, req, arg);
+	int rc;
+	const struct fs_ment *e = fsi_ent(c, f->ent);
+	if (req == FIONREAD && !S_ISDIR(e->mode)) {
+		uint64_t off = atomic_load(&f->off);
+		*(int *)arg = off < e->size ? (int)(e->size - off) : 0;
+		rc = 0;
+	} else {
+		rc = fsi_fail(req == FICLONE || req == FICLONERANGE ? EOPNOTSUPP : ENOTTY);
+	}
+	fsi_file_put(&f);
+	return rc;
+}
