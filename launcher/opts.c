@@ -164,10 +164,10 @@ int fx_opts_parse(struct fx_ctx *c, int argc, char **argv)
 		fx_usage(c, stdout);
 		return -1;
 	}
-	if (optind < dd)
-		return usage_error(c, "unexpected '%s' before '--': put the command after '--'", argv[optind]);
 	if (dd >= argc)
 		return usage_error(c, "no '--': the command to run goes after '--', as in fanstore-exec --data DIR -- python train.py%s", "");
+	if (optind < dd)
+		return usage_error(c, "unexpected '%s' before '--': put the command after '--'", argv[optind]);
 	if (dd + 1 >= argc)
 		return usage_error(c, "no command after '--'%s", "");
 	c->opt.cmd = argv + dd + 1;

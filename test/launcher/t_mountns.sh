@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Each rank in its own mount namespace with a private tmpfs at the cache
+# path: every rank is its own node, so remote files really cross MPI
+# (socket -> launcher -> MPI -> owner -> back), the broadcast partition is
+# sent over MPI to every node, and --replicas spreads owners.
+source "$(dirname "$0")/../lib.sh"
+source "$(dirname "$0")/common.sh"
+[ "$(id -u)" -eq 0 ] || skip "needs root for unshare -m and a private tmpfs per rank"
+unshare -m true 2>/dev/null || skip "unshare -m does not work here"
+mkds ns 5 -b d01
+
+# ns_run NP ARGS...: like run_ranks, each rank in a private mount namespace.
+ns_run() {
+  local np=$1; shift
+  : >"$T/exits"
+  timeout -k 5 120 mpirun -np "$np" unshare -m --propagation private sh -c \
+    'mount -t tmpfs -o size=64m fstest "$FANSTORE_CACHE" && "$@"; echo $? >>"'"$T"'/exits"' \
+    sh "$EXEC" "$@" >"$T/out" 2>"$T/err" || true
+  cat "$T/out" "$T/err"
+  [ "$(wc -l <"$T/exits")" -eq "$np" ] || fail "expected $np exit statuses: $(cat "$T/exits")"
+}
+
+for ranks in 2 3 4; do
+  ns_run "$ranks" --data "$T/ns.ds" -- "$FSREAD" "$T/ns.tree"
+  all_exits 0
+  grep -q "$ranks nodes" "$T/err" || fail "expected $ranks nodes in the summary"
+  remote=$(sed -n 's/.* local \([0-9]*\) remote.*/\1/p' "$T/out" | sort -n | head -1)
+  [ "${remote:-0}" -gt 0 ] || fail "some rank read no remote file"
+  ok "$ranks ranks as $ranks nodes, remote reads on every rank"
+done
+
+ns_run 3 --replicas 2 --data "$T/ns.ds" -- "$FSREAD" "$T/ns.tree"
+all_exits 0
+ok "--replicas 2"
+
+ns_run 2 --data "$T/ns.ds" -- "$FSREAD" --ping
+all_exits 0
+ok "ping through the socket"
+cache_empty
