@@ -112,7 +112,7 @@ static int check_source(const struct fx_ctx *c, uint32_t s, const char *src)
 		return FX_EXIT_FAIL;
 	}
 	if ((uint64_t)st.st_size != want) {
-		fx_errf(c, "partition %s of dataset %s: %s: %s of %s bytes: repack the dataset or restore the file",
+		fx_errf(c, "partition %s of dataset %s: %s: %s of %s: repack the dataset or restore the file",
 			name, c->opt.data, (uint64_t)st.st_size < want ? "truncated" : "wrong size",
 			fx_bytes((uint64_t)st.st_size, a, sizeof a), fx_bytes(want, b, sizeof b));
 		return FX_EXIT_FAIL;

@@ -44,6 +44,8 @@ static int check_command(struct fx_ctx *c)
 	return 0;
 }
 
+/* Every rank reads the manifest; they all see the same file, so only
+ * rank 0 says what is wrong with it. */
 static int read_manifest(struct fx_ctx *c)
 {
 	struct fs_err err = {0};
@@ -52,14 +54,11 @@ static int read_manifest(struct fx_ctx *c)
 		c->have_man = 1;
 		return 0;
 	}
-	if (r == FS_ERR_VERSION)
-		fx_errf(c, "dataset %s: %s: it was packed by another version of FanStore; repack it with this version's fanstore-prep",
-			c->opt.data, err.msg);
-	else if (r == FS_ERR_IO && err.sys == ENOENT)
-		fx_errf(c, "dataset %s: %s: is this a dataset packed by fanstore-prep? give its directory with --data or " FS_ENV_DATA,
-			c->opt.data, err.msg);
+	if (r == FS_ERR_IO && err.sys == ENOENT)
+		fx_say(c, "%s: give the directory fanstore-prep wrote with --data DIR or " FS_ENV_DATA,
+		       err.msg);
 	else
-		fx_errf(c, "dataset %s: %s", c->opt.data, err.msg);
+		fx_say(c, "%s", err.msg);
 	return FX_EXIT_FAIL;
 }
 
