@@ -1,0 +1,118 @@
+#!/usr/bin/env bash
+# bench_torch.sh [--quick]: the PyTorch example (examples/train.py) on a
+# synthetic ImageNet-like JPEG tree, read three ways in the same run:
+#   fanstore    mpirun fanstore-exec --data PACKED -- train.py /fanstore/train
+#   tmpfs       the original tree copied to /dev/shm, read directly
+#   squashfuse  a squashfs image of the tree mounted with squashfuse_ll
+#               (mounted afresh for every run, as a job would; skipped when
+#               FUSE does not work here)
+# Figures (median, min, max over the repetitions):
+#   torch_train  images/s of training (small CNN, DataLoader workers)
+#   torch_wait   seconds the training loop waited for data (all batches)
+#   torch_job    seconds for the whole command (FanStore: load included)
+#   torch_load   images/s of the DataLoader alone, JPEG decode included
+#   torch_bytes  images/s of the DataLoader reading file bytes only
+# Settings (environment): TORCH_BENCH_CLASSES, TORCH_BENCH_IMAGES (per class),
+# TORCH_BENCH_REPS, TORCH_BENCH_EPOCHS, TORCH_BENCH_NP, TORCH_BENCH_WORKERS.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+ME=bench_torch
+. examples/lib.sh
+B=${B:-build}
+
+if [ "${1:-}" = --quick ]; then
+  classes=8 images=30 reps=1 epochs=1 np=1 workers=2 modes="train"
+else
+  classes=10 images=100 reps=3 epochs=2 np=2 workers=1 modes="train load bytes"
+fi
+classes=${TORCH_BENCH_CLASSES:-$classes}
+images=${TORCH_BENCH_IMAGES:-$images}
+reps=${TORCH_BENCH_REPS:-$reps}
+epochs=${TORCH_BENCH_EPOCHS:-$epochs}
+np=${TORCH_BENCH_NP:-$np}
+workers=${TORCH_BENCH_WORKERS:-$workers}
+
+have_torch || { say "bench_torch: PyTorch is missing under $PY: nothing measured"; exit 0; }
+for f in "$PREP" "$EXEC" lib/libfanstore.so; do
+  [ -x "$f" ] || [ -f "$f" ] || die "$f is missing: run make first"
+done
+
+D=$B/bench/torch
+mkdir -p "$D"
+ensure_images "$D/images" "$classes" "$images" 0
+ensure_packed "$D/images" "$D/packed" 2
+
+W=$(mktemp -d /dev/shm/fanstore-bench.XXXXXX)
+MNT=$W/mnt
+cleanup() {
+  if mountpoint -q "$MNT" 2>/dev/null; then fusermount3 -u "$MNT" 2>/dev/null || umount "$MNT" || true; fi
+  rm -rf "$W"
+}
+trap cleanup EXIT
+cp -a "$D/images" "$W/images"
+
+systems="fanstore tmpfs"
+fuse_note=
+if ! command -v squashfuse_ll >/dev/null || ! command -v mksquashfs >/dev/null; then
+  fuse_note="squashfuse_ll or mksquashfs is not installed (apt-get install squashfuse squashfs-tools)"
+elif [ ! -e /dev/fuse ]; then
+  fuse_note="/dev/fuse is missing (FUSE does not work here)"
+else
+  mksquashfs "$D/images" "$W/images.sqfs" -noappend -quiet -no-progress >/dev/null
+  mkdir -p "$MNT"
+  if squashfuse_ll "$W/images.sqfs" "$MNT" 2>"$W/fuse.err" && mountpoint -q "$MNT"; then
+    fusermount3 -u "$MNT" 2>/dev/null || umount "$MNT"
+    systems="$systems squashfuse"
+  else
+    fuse_note="squashfuse_ll cannot mount here: $(head -c 200 "$W/fuse.err")"
+  fi
+fi
+[ -z "$fuse_note" ] || say "bench_torch: squashfuse baseline skipped: $fuse_note"
+
+say "bench_torch: $(find "$D/images" -type f | wc -l) JPEGs ($(du -sh "$D/images" | cut -f1)), $np rank(s) x $workers worker(s), $epochs epoch(s), $reps rep(s), modes: $modes"
+
+declare -A vals
+add() { vals[$1/$2]="${vals[$1/$2]:-} $3"; }
+
+# one SYSTEM MODE: run train.py once; adds its figures.
+one() {
+  local sys=$1 mode=$2 json=$W/run.json t0 t1
+  local args=(examples/train.py --mode "$mode" --epochs "$epochs" --workers "$workers"
+              --batch-size 32 --quiet --json "$json")
+  rm -f "$json"
+  t0=$(date +%s.%N)
+  case "$sys" in
+    fanstore) run_fanstore "$np" "$D/packed" "$PY" "${args[@]}" /fanstore/train ;;
+    tmpfs) run_direct "$np" "$PY" "${args[@]}" "$W/images/train" ;;
+    squashfuse)
+      squashfuse_ll "$W/images.sqfs" "$MNT" || die "squashfuse_ll mount failed"
+      run_direct "$np" "$PY" "${args[@]}" "$MNT/train"
+      fusermount3 -u "$MNT" 2>/dev/null || umount "$MNT" ;;
+  esac
+  t1=$(date +%s.%N)
+  [ -s "$json" ] || die "$sys $mode: train.py wrote no summary"
+  read -r ips wait < <("$PY" -c 'import json,sys; r=json.load(open(sys.argv[1]));
+print(r["images_per_s"], r["data_wait_s"] + r["first_batch_s"])' "$json")
+  case "$mode" in
+    train) add torch_train "$sys" "$ips"; add torch_wait "$sys" "$wait"
+           add torch_job "$sys" "$(awk -v a="$t0" -v b="$t1" 'BEGIN{print b-a}')" ;;
+    *) add "torch_$mode" "$sys" "$ips" ;;
+  esac
+  printf '  %-10s %-5s %8.1f images/s  data wait %6.2f s\n' "$sys" "$mode" "$ips" "$wait"
+}
+
+for ((rep = 1; rep <= reps; rep++)); do
+  say "rep $rep/$reps"
+  for mode in $modes; do
+    for sys in $systems; do one "$sys" "$mode"; done
+  done
+done
+
+units() { case "$1" in torch_wait|torch_job) echo s ;; *) echo images/s ;; esac; }
+for g in torch_train torch_wait torch_job torch_load torch_bytes; do
+  for sys in $systems; do
+    [ -n "${vals[$g/$sys]:-}" ] || continue
+    # shellcheck disable=SC2086
+    "$PY" test/bench/report.py line "$g" "$sys" "$(units "$g")" ${vals[$g/$sys]}
+  done
+done
