@@ -175,7 +175,7 @@ def chart_matplotlib(comps, png, title):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     import matplotlib.ticker  # noqa: F401
-    labels = ["%s: vs %s" % (c["group"], c["baseline"]) for c in comps]
+    labels = ["%s (%s): vs %s" % (c["group"], c["unit"], c["baseline"]) for c in comps]
     gains = [c["gain"] for c in comps]
     fig, ax = plt.subplots(figsize=(9, 0.42 * len(comps) + 1.6), dpi=110)
     ys = list(range(len(comps)))[::-1]
@@ -183,12 +183,14 @@ def chart_matplotlib(comps, png, title):
     ax.set_xscale("log")
     ax.barh(ys, [g - 1 for g in gains], left=1.0, color=colours, height=0.6)
     ax.axvline(1.0, color="black", linewidth=1)
+    ticks = [m * 10.0 ** e for e in range(-4, 5) for m in (1, 2, 5)]
+    ax.xaxis.set_major_locator(matplotlib.ticker.FixedLocator(ticks))
     ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: "%g" % v))
     ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
     ax.set_yticks(ys)
     ax.set_yticklabels(labels, fontsize=9)
     lo, hi = min(gains + [1.0]), max(gains + [1.0])
-    ax.set_xlim(lo / 1.6, hi * 2.2)
+    ax.set_xlim(min(lo / 1.6, 0.45), max(hi * 2.2, 2.5))
     for y, g in zip(ys, gains):
         ax.text(g * 1.05 if g >= 1 else g / 1.05, y, "%.2fx" % g, va="center",
                 ha="left" if g >= 1 else "right", fontsize=8)
@@ -207,7 +209,8 @@ def chart_gnuplot(comps, png, title):
         for i, c in enumerate(comps):
             g = c["gain"]
             colour = 0x2E7D32 if g >= 1 else 0xF9A825 if g >= 0.8 else 0xC62828
-            f.write('%d "%s: vs %s" %g %d\n' % (n - 1 - i, c["group"], c["baseline"], g, colour))
+            f.write('%d "%s (%s): vs %s" %g %d\n'
+                    % (n - 1 - i, c["group"], c["unit"], c["baseline"], g, colour))
     gains = [c["gain"] for c in comps] + [1.0]
     script = """set terminal pngcairo size 1000,%d font ",9" noenhanced
 set output "%s"
