@@ -11,3 +11,7 @@ bin/fanstore-exec: $(LAUNCHER_OBJ) $(STORE_LIB)
 	$(MPICC) $(ALL_LDFLAGS) -o $@ $(LAUNCHER_OBJ) $(STORE_LIB) $(STORE_LIBS) -lpthread
 
 ALL_TARGETS += bin/fanstore-exec
+
+# Test programs of the launcher that call MPI themselves.
+LAUNCHER_MPI_TESTS := $(B)/test/launcher/mpichild $(B)/test/launcher/pingpong
+$(LAUNCHER_MPI_TESTS): CC = $(MPICC)
