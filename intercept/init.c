@@ -87,6 +87,8 @@ void fsi_fd_gone(struct fsi_ctx *c, int fd)
 void fsi_stat(struct fsi_ctx *c, uint64_t i, struct stat *st)
 {
 	fs_image_stat(&c->img, i, c->uid, c->gid, st);
+	if (S_ISLNK(st->st_mode))
+		st->st_blocks = 0;   /* short targets live in the inode */
 }
 
 /* The mount prefix: absolute, canonical, not "/". */
