@@ -219,6 +219,8 @@ static void *grow_get(struct grow *g, uint64_t n)
 	if (g->p == MAP_FAILED) {
 		g->p = NULL;
 		g->cap = 0;
+	} else {
+		madvise(g->p, g->cap, MADV_HUGEPAGE);   /* far fewer page faults */
 	}
 	return g->p;
 }
@@ -246,6 +248,16 @@ int prep_verify(const char *dir, int quiet)
 			const struct fs_dentry *e = fs_part_entry(p, i);
 			if (S_ISDIR(e->mode))
 				continue;
+			if (e->method == FS_METHOD_RAW) {
+				/* checked in place: no copy */
+				madvise((void *)((uintptr_t)fs_part_blob(p, e) & ~(uintptr_t)4095),
+					e->size + 4096, MADV_SEQUENTIAL);
+				if (fs_crc32(0, fs_part_blob(p, e), e->size) == e->crc) {
+					nok++;
+					bytes += e->size;
+					continue;
+				}
+			}
 			void *buf = grow_get(&g, e->size);
 			if (!buf) {
 				prep_err("%s/%s: out of memory for %llu bytes", dir, d.pname[s],

@@ -20,7 +20,7 @@
 #include "prep.h"
 
 #define WINDOW 256u
-#define BIG (64ull << 20)          /* larger inputs are mapped, not read */
+#define BIG (64ull << 20)          /* larger buffers are mapped with huge pages */
 #define MIN_COMPRESS 32u           /* smaller files are stored raw */
 
 struct buf {
@@ -71,6 +71,8 @@ static int buf_alloc(struct buf *b, size_t len)
 		b->mapped = 1;
 		if (b->p == MAP_FAILED)
 			b->p = NULL;
+		else
+			madvise(b->p, len, MADV_HUGEPAGE);   /* far fewer page faults */
 	} else {
 		b->p = malloc(len ? len : 1);
 		b->mapped = 0;
@@ -101,31 +103,41 @@ static void fail_job(struct result *r, const struct prep_ent *e, const char *why
 		r->err = strdup("out of memory");
 }
 
-static int read_all(int fd, struct buf *b, uint64_t size)
+static int read_range(int fd, char *p, uint64_t from, uint64_t to)
 {
-	if (size > BIG) {
-		b->p = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
-		if (b->p == MAP_FAILED) {
-			b->p = NULL;
-			return errno;
-		}
-		b->len = size;
-		b->mapped = 1;
-		madvise(b->p, size, MADV_SEQUENTIAL);
-		return 0;
-	}
-	if (buf_alloc(b, size) < 0)
-		return ENOMEM;
-	uint64_t got = 0;
-	while (got < size) {
-		ssize_t k = pread(fd, (char *)b->p + got, size - got, (off_t)got);
+	while (from < to) {
+		size_t want = to - from > (1u << 30) ? (1u << 30) : (size_t)(to - from);
+		ssize_t k = pread(fd, p + from, want, (off_t)from);
 		if (k < 0 && errno == EINTR)
 			continue;
 		if (k < 0)
 			return errno;
 		if (k == 0)
 			return -1;   /* shorter than scanned */
-		got += (uint64_t)k;
+		from += (uint64_t)k;
+	}
+	return 0;
+}
+
+/* Read size bytes.  Large buffers are fresh zero pages, so only the data
+ * regions of a sparse file are read. */
+static int read_all(int fd, struct buf *b, uint64_t size)
+{
+	if (buf_alloc(b, size) < 0)
+		return ENOMEM;
+	if (!b->mapped)
+		return read_range(fd, b->p, 0, size);
+	uint64_t off = 0;
+	while (off < size) {
+		off_t d = lseek(fd, (off_t)off, SEEK_DATA);
+		if (d < 0)
+			return errno == ENXIO ? 0 : read_range(fd, b->p, off, size);
+		off_t h = lseek(fd, d, SEEK_HOLE);
+		uint64_t end = h < 0 || (uint64_t)h > size ? size : (uint64_t)h;
+		int r = read_range(fd, b->p, (uint64_t)d, end);
+		if (r)
+			return r;
+		off = end;
 	}
 	return 0;
 }
