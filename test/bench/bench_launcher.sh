@@ -1,0 +1,123 @@
+#!/usr/bin/env bash
+# bench_launcher.sh [--quick]: fanstore-exec's own costs, each next to a
+# baseline measured in the same run:
+#   startup1m      seconds for `mpirun -np 2 fanstore-exec -- true` on a
+#                  synthetic namespace of 1,000,000 empty files (4 partitions)
+#                  vs `mpirun -np 2 true`
+#   meta_per_file  metadata image bytes per file vs the floor (96 bytes +
+#                  the mean path); meta_beyond_path: image bytes per file
+#                  without the path names vs the floor of 96
+#   remote100k     files/s (and remote100k_mbs: MB/s) reading 100 KB files
+#                  held by another node (each rank in its own mount namespace
+#                  with a private tmpfs: socket -> launcher -> MPI -> owner),
+#                  one request at a time and 8 in flight, vs an MPI
+#                  ping-pong (40-byte request, 100 KB reply) alike
+#   idle_cpu       % of one core used by each launcher while its command
+#                  sleeps, vs the 5% ceiling
+# Needs root for the mount namespaces (remote100k is skipped otherwise).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+B=${B:-build}
+EXEC=$PWD/bin/fanstore-exec
+PREP=$PWD/bin/fanstore-prep
+TB=$PWD/$B/test/launcher
+PY=/usr/bin/python3
+line() { "$PY" test/bench/report.py line "$@"; }
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1
+export FANSTORE_LIB=   # the launcher alone: readers below use the store directly
+
+if [ "${1:-}" = --quick ]; then reps=1 secs=1; else reps=3 secs=3; fi
+for f in "$EXEC" "$PREP" "$TB/fsread" "$TB/mkmeta" "$TB/pingpong"; do
+  [ -x "$f" ] || { echo "bench_launcher: $f is missing: run make tests" >&2; exit 1; }
+done
+D=$PWD/$B/bench/launcher
+mkdir -p "$D"
+W=$(mktemp -d /dev/shm/fanstore-bench-launcher.XXXXXX)
+trap 'rm -rf "$W"' EXIT
+export FANSTORE_CACHE=$W/cache
+mkdir -p "$FANSTORE_CACHE"
+now() { date +%s.%N; }
+since() { awk -v s="$1" -v e="$(now)" 'BEGIN { printf "%.3f", e - s }'; }
+
+# ---- startup and metadata size, 1,000,000 files ----
+N=1000000
+[ -f "$D/meta1m/fanstore.manifest" ] || { rm -rf "$D/meta1m"; "$TB/mkmeta" "$D/meta1m" $N 4; }
+fs=() base=()
+for _ in $(seq "$reps"); do
+  t=$(now); mpirun -np 2 true; base+=("$(since "$t")")
+  t=$(now)
+  mpirun -np 2 "$EXEC" --data "$D/meta1m" -- sh -c '[ "$RANK" = 0 ] && head -c 128 "$FANSTORE_JOBDIR/meta.img" >'"$W"'/hdr; true' 2>"$W/err"
+  fs+=("$(since "$t")")
+  cat "$W/err"
+done
+echo "startup with $N files: ${fs[*]} s (mpirun alone: ${base[*]} s)"
+line startup1m fanstore s "${fs[@]}"
+line startup1m mpirun s "${base[@]}"
+read -r size names nent < <("$PY" - "$W/hdr" <<'PY'
+import struct, sys
+h = open(sys.argv[1], "rb").read(128)
+assert h[:8] == b"FANSTORI", "not an image header"
+size, _id, nent = struct.unpack_from("<QQQ", h, 16)
+names = struct.unpack_from("<Q", h, 88)[0]
+print(size, names, nent)
+PY
+)
+per=$(awk -v s="$size" -v n="$N" 'BEGIN { printf "%.2f", s / n }')
+beyond=$(awk -v s="$size" -v m="$names" -v n="$N" 'BEGIN { printf "%.2f", (s - m) / n }')
+floor=$(awk -v m="$names" -v e="$nent" 'BEGIN { printf "%.2f", 96 + m / e }')
+echo "metadata image: $size bytes for $nent entries: $per bytes/file, $beyond beyond the paths (floor 96)"
+line meta_per_file fanstore B "$per"
+line meta_per_file floor B "$floor"
+line meta_beyond_path fanstore B "$beyond"
+line meta_beyond_path floor B 96
+
+# ---- remote reads of 100 KB files across nodes ----
+if [ "$(id -u)" -eq 0 ] && unshare -m true 2>/dev/null; then
+  if [ ! -f "$D/r100k.ds/fanstore.manifest" ]; then
+    rm -rf "$D/r100k" "$D/r100k.ds"
+    "$PY" test/gentree.py "$D/r100k" --files 400 --dirs 4 --sizes 102400 >/dev/null
+    "$PREP" -q -n 2 -l 0 -o "$D/r100k.ds" "$D/r100k"
+  fi
+  for k in 1 8; do
+    fr=() fm=() pr=() pm=()
+    for _ in $(seq "$reps"); do
+      mpirun -np 2 unshare -m --propagation private sh -c \
+        'mount -t tmpfs -o size=256m fsbench "$FANSTORE_CACHE" && exec "$@"' sh \
+        "$EXEC" --data "$D/r100k.ds" -- sh -c '[ "$RANK" = 0 ] || exit 0; exec "$@"' sh \
+        "$TB/fsread" --bench "$secs" "$k" >"$W/out" 2>"$W/err" || { cat "$W/err"; exit 1; }
+      cat "$W/out"
+      fr+=("$(sed -n 's/.*: \([0-9.]*\) files\/s.*/\1/p' "$W/out")")
+      fm+=("$(sed -n 's/.* \([0-9.]*\) MB\/s.*/\1/p' "$W/out")")
+      mpirun -np 2 "$TB/pingpong" 102400 "$secs" "$k" >"$W/out"
+      cat "$W/out"
+      pr+=("$(sed -n 's/.*: \([0-9.]*\) replies\/s.*/\1/p' "$W/out")")
+      pm+=("$(sed -n 's/.* \([0-9.]*\) MB\/s.*/\1/p' "$W/out")")
+    done
+    g=remote100k; [ "$k" = 1 ] || g=remote100k_x$k
+    line "$g" fanstore files/s "${fr[@]}"
+    line "$g" mpi-pingpong files/s "${pr[@]}"
+    line "${g/remote100k/remote100k_mbs}" fanstore MB/s "${fm[@]}"
+    line "${g/remote100k/remote100k_mbs}" mpi-pingpong MB/s "${pm[@]}"
+  done
+else
+  echo "bench_launcher: not root (or no unshare -m): remote reads not measured"
+fi
+
+# ---- idle CPU of launchers whose command sleeps ----
+marker="sleep 9.$$"
+mpirun -np 2 "$EXEC" --data "$D/r100k.ds" -- sh -c "exec $marker" 2>"$W/err" &
+mp=$!
+for _ in $(seq 100); do [ "$(pgrep -fc "^$marker" || true)" -eq 2 ] && break; sleep 0.1; done
+pids=$(pgrep -f "^$EXEC .*$marker" | tr '\n' ' ')
+ticks() { for p in $pids; do awk '{ print $14 + $15 }' "/proc/$p/stat"; done; }
+sleep 1
+a=($(ticks)); t=$(now); sleep 5; b=($(ticks)); dt=$(since "$t")
+hz=$(getconf CLK_TCK)
+cpu=()
+for i in "${!a[@]}"; do
+  cpu+=("$(awk -v d=$(( b[i] - a[i] )) -v t="$dt" -v hz="$hz" 'BEGIN { printf "%.2f", 100 * d / hz / t }')")
+done
+wait "$mp" || true
+echo "idle launchers: ${cpu[*]} % of a core"
+line idle_cpu fanstore % "${cpu[@]}"
+line idle_cpu ceiling % 5
