@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Make seed corpora for the fuzz targets from real packed data.
+# usage: test/fuzz/seeds.sh OUTDIR   (creates OUTDIR/{part,manifest,image,req})
+set -euo pipefail
+TOP=$(cd "$(dirname "$0")/../.." && pwd)
+B=${B:-build}; case "$B" in /*) ;; *) B=$TOP/$B ;; esac
+out=$1
+tmp=$(mktemp -d /tmp/fsseeds.XXXXXX)
+trap 'rm -rf "$tmp"' EXIT
+mkdir -p "$out"/{part,manifest,image,req}
+/usr/bin/python3 "$TOP/test/gentree.py" "$tmp/src" --files 12 --dirs 3 --sizes 0,1,100,700,3000 --links --weird
+"$TOP/bin/fanstore-prep" -q -n 2 -b d01 -l 6 -o "$tmp/p6" "$tmp/src"
+"$TOP/bin/fanstore-prep" -q -n 1 -l 0 -o "$tmp/p0" "$tmp/src"
+for d in p6 p0; do
+  for f in "$tmp/$d"/fs_*; do cp "$f" "$out/part/$d.$(basename "$f")"; done
+  cp "$tmp/$d/fanstore.manifest" "$out/manifest/$d"
+  "$B/test/prep/mkimage" "$tmp/$d" "$out/image/$d.img"
+done
+/usr/bin/python3 - "$out/req" <<'PYEOF'
+import struct, sys
+d = sys.argv[1]
+M, V = 0x46535251, 1
+for i, (ent, off, ln) in enumerate([(1, 0, 1), (2, 0, 100), (3, 10, 4096), (4, 0, 1)]):
+    open("%s/fetch%d" % (d, i), "wb").write(struct.pack("<IHHQQQQ", M, V, 1, 7, ent, off, ln))
+open(d + "/ping", "wb").write(struct.pack("<IHHQQQQ", M, V, 4, 8, 0, 0, 0))
+open(d + "/data", "wb").write(struct.pack("<IHHQiIQ", M, V, 2, 0, 0, 0, 0))
+open(d + "/error", "wb").write(struct.pack("<IHHQiIQ", M, V, 3, 5, 2, 0, 0))
+PYEOF
