@@ -11,6 +11,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 
 #include "fsi.h"
@@ -48,11 +49,22 @@ static void fsi_atfork_child(void)
 	atomic_fetch_add(&fsi_g.gen, 1);
 }
 
+/* The placeholder lives at a high number so that virtual opens get the
+ * lowest free numbers, as kernel opens would. */
 static int fsi_open_placeholder(struct fsi_ctx *c)
 {
 	int fd = fsi_real.open(c->jobdir, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
 		return -1;
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur > 64) {
+		int high = (int)(rl.rlim_cur < 4096 ? rl.rlim_cur : 4096) - 16;
+		int moved = fsi_real.fcntl(fd, F_DUPFD_CLOEXEC, high);
+		if (moved >= 0) {
+			fsi_real.close(fd);
+			fd = moved;
+		}
+	}
 	int expect = -1;
 	if (!atomic_compare_exchange_strong(&c->placeholder, &expect, fd)) {
 		fsi_real.close(fd);
