@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# A damaged blob gives EIO and one line on stderr naming the file and the
+# partition, never wrong bytes (raw blob: crc is checked when decoding a
+# compressed one; a truncated partition is refused).
+. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/common.sh"
+mkdir -p "$T/src"
+head -c 100000 /usr/bin/bash >"$T/src/bin.dat"
+"$PY" -c 'import sys; sys.stdout.write("compressible text line\n" * 5000)' >"$T/src/text.txt"
+"$MKJOB" -l 6 "$T/src" "$T/job"
+vrun cmp "$MNT/text.txt" "$T/src/text.txt" || fail "intact file differs"
+# flip a byte in the middle of the compressed blob of text.txt
+"$PY" - "$T/job/fs_0000" <<'PY'
+import sys
+p = sys.argv[1]
+d = bytearray(open(p, "rb").read())
+# corrupt every blob: a byte a few hundred bytes into the data area
+for off in range(300, len(d) // 2, 4096):
+    d[off] ^= 0x55
+open(p, "wb").write(d)
+PY
+if vrun cat "$MNT/text.txt" >"$T/out" 2>"$T/err"; then fail "read of a damaged file succeeded"; fi
+grep -q "text.txt" "$T/err" && grep -q "fs_0000" "$T/err" || { cat "$T/err"; fail "no line naming file and partition"; }
+[ "$(wc -l <"$T/err")" -le 2 ] || { cat "$T/err"; fail "more than one line per failure"; }
+cmp -s "$T/out" "$T/src/text.txt" && fail "wrong bytes returned"
+ok "damaged compressed file: EIO, message: $(head -1 "$T/err")"
+vrun "$PY" -c "
+import errno, sys
+try:
+    open('$MNT/text.txt', 'rb').read(); sys.exit(1)
+except OSError as e:
+    sys.exit(0 if e.errno == errno.EIO else 2)" 2>/dev/null || fail "python did not get EIO"
+ok "python gets EIO"

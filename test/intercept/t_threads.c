@@ -1,0 +1,68 @@
+/* Eight threads open, fstat, read and close files of the mount at once
+ * (raw and compressed), each checking every byte; then a forked child and
+ * the parent keep reading, including fds opened before the fork. */
+#include <pthread.h>
+#include <sys/wait.h>
+
+#include "ctest.h"
+
+#define NTHREAD 8
+#define ROUNDS 300
+
+static int check_file(const char *path, size_t want, size_t base)
+{
+	static __thread unsigned char buf[200001];
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+	if (fd < 0 || fstat(fd, &st) < 0 || (size_t)st.st_size != want)
+		return 0;
+	size_t n = ct_slurp(fd, (char *)buf, sizeof buf);
+	close(fd);
+	if (n != want)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (buf[i] != ct_big_byte(base + i))
+			return 0;
+	return 1;
+}
+
+static void *reader(void *arg)
+{
+	long id = (long)arg;
+	for (int r = 0; r < ROUNDS; r++) {
+		int ok = (r + id) % 2 ? check_file(CT_MNT "/big.bin", 200000, 0)
+				      : check_file(CT_MNT "/sub/b.bin", 5000, 1000);
+		if (!ok)
+			return (void *)1;
+	}
+	return NULL;
+}
+
+int main(int argc, char **argv)
+{
+	ct_setup(argc, argv, "-p 2 -l 6");
+	pthread_t t[NTHREAD];
+	for (long i = 0; i < NTHREAD; i++)
+		ASSERT(pthread_create(&t[i], NULL, reader, (void *)i) == 0);
+	for (int i = 0; i < NTHREAD; i++) {
+		void *rc;
+		ASSERT(pthread_join(t[i], &rc) == 0 && rc == NULL);
+	}
+	/* fork: an fd opened before is shared (one offset), both sides read on */
+	int fd = open(CT_MNT "/big.bin", O_RDONLY);
+	unsigned char b[100];
+	ASSERT(read(fd, b, 10) == 10);
+	pid_t pid = fork();
+	ASSERT(pid >= 0);
+	if (pid == 0) {
+		int ok = read(fd, b, 10) == 10 && b[0] == ct_big_byte(10) &&
+			 check_file(CT_MNT "/sub/b.bin", 5000, 1000) && reader((void *)1) == NULL;
+		_exit(ok ? 0 : 1);
+	}
+	ASSERT(reader((void *)0) == NULL);
+	int status;
+	ASSERT(waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	ASSERT(read(fd, b, 1) == 1);
+	close(fd);
+	return ct_done();
+}
