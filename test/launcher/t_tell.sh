@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# What the launcher tells: one summary line from rank 0 (ranks, nodes,
+# files, bytes raw and stored, load time and rate, mount); --progress
+# shows the load; -v adds per-rank lines with rank, time and file:line.
+source "$(dirname "$0")/../lib.sh"
+source "$(dirname "$0")/common.sh"
+mkds tl 3 -b d01
+run_ranks 2 --data "$T/tl.ds" -- true
+all_exits 0
+[ "$(grep -c 'fanstore-exec: 2 ranks, 1 nodes, 64 files, ' "$T/err")" -eq 1 ] || fail "expected one summary line"
+grep -E 'raw, .* stored; loaded in [0-9.]+ s \(.*/s\); mount /fanstore, cache ' "$T/err" >/dev/null || fail "summary misses fields"
+[ "$(wc -l <"$T/err")" -eq 1 ] || fail "quiet run says more than the summary"
+ok "one summary line"
+
+run_ranks 2 --progress --data "$T/tl.ds" -- true
+all_exits 0
+for p in fs_0000 fs_0001 fs_0002; do grep -q "$p .* done" "$T/err" || fail "--progress does not show $p"; done
+grep -q "fs_bcast (broadcast) .* done" "$T/err" || fail "--progress does not show the broadcast"
+ok "--progress"
+
+run_ranks 2 -v --data "$T/tl.ds" -- true
+all_exits 0
+for r in 0 1; do
+  grep -Eq "^fanstore-exec\[$r\] +[0-9]+\.[0-9]{3}s [a-z]+\.c:[0-9]+: " "$T/err" || fail "-v: no detail from rank $r"
+done
+ok "-v per-rank detail"
