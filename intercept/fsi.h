@@ -68,8 +68,19 @@ static inline struct fsi_ctx *fsi_enter(void)
 /* One line on stderr through the real write, prefixed "fanstore: ". */
 void fsi_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
-/* True in a vfork child (shares our memory: no malloc, locks, table changes). */
-int fsi_in_vfork(struct fsi_ctx *c);
+/* True in a vfork child (shares our memory: no malloc, locks, table
+ * changes).  The fast form knows children of vfork(); the slow one also
+ * catches clone(CLONE_VFORK) made by hand, with a system call. */
+extern __thread int fsi_vforked __attribute__((tls_model("initial-exec")));
+static inline int fsi_in_vfork(struct fsi_ctx *c)
+{
+	(void)c;
+	return fsi_vforked;
+}
+int fsi_in_vfork_slow(struct fsi_ctx *c);
+
+#define FSI_STR_(x) #x
+#define FSI_STR(x) FSI_STR_(x)
 
 /* A new kernel fd for a virtual file: a dup of the placeholder. */
 int fsi_newfd(struct fsi_ctx *c, int cloexec);

@@ -38,11 +38,6 @@ void fsi_log(const char *fmt, ...)
 	errno = saved;
 }
 
-int fsi_in_vfork(struct fsi_ctx *c)
-{
-	return (pid_t)syscall(SYS_getpid) != atomic_load(&c->pid);
-}
-
 static void fsi_atfork_child(void)
 {
 	atomic_store(&fsi_g.pid, (pid_t)syscall(SYS_getpid));

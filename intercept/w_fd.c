@@ -51,7 +51,7 @@ static void drop_in_range(int fd, struct fsi_file *f, void *arg)
 int close_range(unsigned int first, unsigned int last, int flags)
 {
 	struct fsi_ctx *c = fsi_enter();
-	if (c && !(flags & CLOSE_RANGE_CLOEXEC) && !fsi_in_vfork(c)) {
+	if (c && !(flags & CLOSE_RANGE_CLOEXEC) && !fsi_in_vfork_slow(c)) {
 		struct range rg = { first, last };
 		fsi_fd_each(drop_in_range, &rg);
 		int ph = atomic_load(&c->placeholder);
@@ -65,7 +65,7 @@ int close_range(unsigned int first, unsigned int last, int flags)
 static int share(struct fsi_ctx *c, struct fsi_file *f, int newfd)
 {
 	if (newfd >= 0) {
-		if (fsi_in_vfork(c)) {
+		if (fsi_in_vfork_slow(c)) {
 			fsi_materialise(c, newfd, f, 1);
 		} else if (fsi_file_tryget(f)) {
 			fsi_fd_set(newfd, f);
@@ -86,7 +86,7 @@ int dup(int fd)
 /* newfd is about to be replaced by a copy of a non-virtual fd. */
 static void replaced(struct fsi_ctx *c, int newfd)
 {
-	if (fsi_in_vfork(c))
+	if (fsi_in_vfork_slow(c))
 		return;
 	struct fsi_file *t = fsi_fd_take(newfd);
 	fsi_file_put(&t);
@@ -100,7 +100,7 @@ int dup2(int oldfd, int newfd)
 	if (!c || oldfd == newfd)
 		return fsi_real.dup2(oldfd, newfd);
 	struct fsi_file *f = fsi_fd_get(oldfd);
-	if (newfd == atomic_load(&c->placeholder) && !fsi_in_vfork(c))
+	if (newfd == atomic_load(&c->placeholder) && !fsi_in_vfork_slow(c))
 		fsi_fd_gone(c, newfd);
 	if (!f) {
 		int rc = fsi_real.dup2(oldfd, newfd);
@@ -117,7 +117,7 @@ int dup3(int oldfd, int newfd, int flags)
 	if (!c || oldfd == newfd)
 		return fsi_real.dup3(oldfd, newfd, flags);
 	struct fsi_file *f = fsi_fd_get(oldfd);
-	if (newfd == atomic_load(&c->placeholder) && !fsi_in_vfork(c))
+	if (newfd == atomic_load(&c->placeholder) && !fsi_in_vfork_slow(c))
 		fsi_fd_gone(c, newfd);
 	if (!f) {
 		int rc = fsi_real.dup3(oldfd, newfd, flags);
