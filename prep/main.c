@@ -1,4 +1,5 @@
 /* main.c - fanstore-prep: pack a dataset; list, summarise, verify, extract one. */
+#include <malloc.h>
 #include <stdio.h>
 
 #include "prep.h"
@@ -25,6 +26,10 @@ int main(int argc, char **argv)
 		return r;
 	}
 	prep_set_quiet(o.quiet);
+	/* per-file buffers come and go by the thousand: keep freed memory
+	 * mapped instead of faulting it in again for every file */
+	mallopt(M_MMAP_THRESHOLD, 64 << 20);
+	mallopt(M_TRIM_THRESHOLD, 512 << 20);
 	switch (o.mode) {
 	case PM_PACK:
 		r = pack(&o);

@@ -2,10 +2,11 @@
  * pack.c - read, checksum and compress entries on all cores, write them in
  * a fixed order so that the output does not depend on thread timing.
  *
- * Entries are packed in (slot, name) order.  Workers claim the next entry,
- * produce its blob into a window slot; the main thread appends blobs to
- * the open partition in order.  The bytes in flight are bounded (a job
- * that alone exceeds the bound runs when everything before it is written).
+ * Entries are packed in (slot, name) order.  Workers claim the next entry
+ * and produce its blob into a window slot; whichever worker finds the next
+ * entry in order ready appends the ready blobs to the open partition.  The
+ * bytes in flight are bounded (a job that alone exceeds the bound runs
+ * when everything before it is written).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -39,14 +40,17 @@ struct result {
 	uint64_t cost;
 };
 
+struct writer;
+
 struct pack {
 	const struct prep_tree *t;
 	const struct prep_opts *o;
+	struct writer *wr;
 	pthread_mutex_t mu;
-	pthread_cond_t space, ready;
+	pthread_cond_t space;      /* the window moved, or abort */
 	size_t next, written;
 	uint64_t inflight, budget;
-	int abort;
+	int abort, writing;
 	struct result res[WINDOW];
 };
 
@@ -200,22 +204,120 @@ static void do_job(struct pack *pk, struct fs_compressor *c, const struct prep_e
 	}
 }
 
+/* The writer role: appends entries to the open partition in (slot, name)
+ * order, opening and finishing partitions as slots go by.  Held by one
+ * thread at a time (pk->writing), taken by whichever worker finds the next
+ * entry's result ready, so no thread waits for a dedicated writer. */
+struct writer {
+	struct prep_out *out;
+	struct fs_manifest *m;
+	struct prep_progress *prog;
+	uint64_t id;
+	struct fs_partw *pw;
+	uint32_t cur;              /* slot of pw */
+};
+
+static int open_slot(struct pack *pk, uint32_t s)
+{
+	struct writer *wr = pk->wr;
+	struct fs_err err = {0};
+	uint32_t idx = s == pk->o->npart ? FS_PART_BCAST : s;
+	wr->cur = s;
+	if (fs_partw_new(prep_out_path(wr->out, s), idx, pk->o->npart, &wr->pw, &err) != FS_OK) {
+		prep_err("%s", err.msg);
+		return -1;
+	}
+	return 0;
+}
+
+static int finish_slot(struct pack *pk)
+{
+	struct writer *wr = pk->wr;
+	struct fs_err err = {0};
+	enum fs_result fr = fs_partw_finish(wr->pw, wr->id, &wr->m->parts[wr->cur], &err);
+	fs_partw_free(&wr->pw);
+	if (fr != FS_OK) {
+		prep_err("%s", err.msg);
+		return -1;
+	}
+	return 0;
+}
+
+/* Finish partitions until slot s is the open one. */
+static int advance_to(struct pack *pk, uint32_t s)
+{
+	while (pk->wr->cur < s)
+		if (finish_slot(pk) < 0 || open_slot(pk, pk->wr->cur + 1) < 0)
+			return -1;
+	return 0;
+}
+
+static int write_one(struct pack *pk, const struct prep_ent *e, struct result *r)
+{
+	struct writer *wr = pk->wr;
+	struct fs_err err = {0};
+	if (r->err) {
+		prep_err("%s", r->err);
+		return -1;
+	}
+	if (advance_to(pk, e->slot) < 0)
+		return -1;
+	struct fs_winfo wi = {
+		.name = e->name, .name_len = e->name_len, .mode = e->mode, .size = e->size,
+		.mtime_sec = e->mtime_sec, .mtime_nsec = e->mtime_nsec, .crc = r->crc,
+		.method = r->method,
+	};
+	if (fs_partw_add(wr->pw, &wi, r->blob, r->stored, &err) != FS_OK) {
+		prep_err("%s", err.msg);
+		return -1;
+	}
+	if (S_ISREG(e->mode)) {
+		wr->m->hdr.stored_bytes += r->stored;
+		prep_progress_step(wr->prog, e->size);
+	}
+	return 0;
+}
+
+/* Called with pk->mu held: write every ready result in order. */
+static void drain(struct pack *pk)
+{
+	pk->writing = 1;
+	while (!pk->abort && pk->written < pk->t->n && pk->res[pk->written % WINDOW].ready) {
+		size_t j = pk->written;
+		struct result *r = &pk->res[j % WINDOW];
+		uint64_t cost = r->cost;
+		pthread_mutex_unlock(&pk->mu);
+		int rc = write_one(pk, &pk->t->v[j], r);
+		result_clear(r);   /* slot j % WINDOW is not claimed again before written > j */
+		pthread_mutex_lock(&pk->mu);
+		if (rc < 0)
+			pk->abort = 1;
+		pk->written++;
+		pk->inflight -= cost;
+		pthread_cond_broadcast(&pk->space);
+	}
+	pk->writing = 0;
+}
+
 static void *worker(void *arg)
 {
 	struct pack *pk = arg;
 	struct fs_compressor *c = NULL;
-	if (pk->o->level > 0 && !(c = fs_compressor_new(pk->o->level))) {
-		pthread_mutex_lock(&pk->mu);
-		pk->abort = 1;
-		pthread_cond_broadcast(&pk->ready);
-		pthread_mutex_unlock(&pk->mu);
-		return NULL;
-	}
 	pthread_mutex_lock(&pk->mu);
+	if (pk->o->level > 0 && !(c = fs_compressor_new(pk->o->level))) {
+		prep_err("cannot start a compressor at level %d (out of memory?)", pk->o->level);
+		pk->abort = 1;
+	}
 	for (;;) {
-		size_t j = pk->next;
-		if (pk->abort || j >= pk->t->n)
+		if (pk->abort)
 			break;
+		if (!pk->writing && pk->written < pk->t->n && pk->res[pk->written % WINDOW].ready) {
+			drain(pk);
+			continue;
+		}
+		size_t j = pk->next;
+		if (j >= pk->t->n)
+			break;   /* the last result's producer writes it */
 		uint64_t cost = job_cost(&pk->t->v[j]);
 		if (j >= pk->written + WINDOW ||
 		    (j != pk->written && pk->inflight + cost > pk->budget)) {
@@ -232,102 +334,11 @@ static void *worker(void *arg)
 		r.ready = 1;
 		pthread_mutex_lock(&pk->mu);
 		pk->res[j % WINDOW] = r;
-		pthread_cond_broadcast(&pk->ready);
 	}
+	pthread_cond_broadcast(&pk->space);
 	pthread_mutex_unlock(&pk->mu);
 	fs_compressor_free(&c);
 	return NULL;
-}
-
-/* Wait for entry j's result; NULL when the workers gave up. */
-static struct result *take(struct pack *pk, size_t j)
-{
-	struct result *r = &pk->res[j % WINDOW];
-	pthread_mutex_lock(&pk->mu);
-	while (!r->ready && !pk->abort)
-		pthread_cond_wait(&pk->ready, &pk->mu);
-	int ok = r->ready;
-	pthread_mutex_unlock(&pk->mu);
-	return ok ? r : NULL;
-}
-
-static void give_back(struct pack *pk, struct result *r)
-{
-	uint64_t cost = r->cost;
-	result_clear(r);
-	pthread_mutex_lock(&pk->mu);
-	pk->written++;
-	pk->inflight -= cost;
-	pthread_cond_broadcast(&pk->space);
-	pthread_mutex_unlock(&pk->mu);
-}
-
-static void stop(struct pack *pk)
-{
-	pthread_mutex_lock(&pk->mu);
-	pk->abort = 1;
-	pthread_cond_broadcast(&pk->space);
-	pthread_cond_broadcast(&pk->ready);
-	pthread_mutex_unlock(&pk->mu);
-}
-
-struct writer {
-	struct pack *pk;
-	struct prep_out *out;
-	struct fs_manifest *m;
-	struct prep_progress *prog;
-	uint64_t id;
-	size_t j;
-};
-
-/* Write slot s: its entries are t->v[j..] while their slot is s. */
-static int write_slot(struct writer *wr, uint32_t s)
-{
-	const struct prep_tree *t = wr->pk->t;
-	const struct prep_opts *o = wr->pk->o;
-	struct fs_err err = {0};
-	struct fs_partw *pw = NULL;
-	uint32_t idx = s == o->npart ? FS_PART_BCAST : s;
-	if (fs_partw_new(prep_out_path(wr->out, s), idx, o->npart, &pw, &err) != FS_OK) {
-		prep_err("%s", err.msg);
-		return -1;
-	}
-	for (; wr->j < t->n && t->v[wr->j].slot == s; wr->j++) {
-		const struct prep_ent *e = &t->v[wr->j];
-		struct result *r = take(wr->pk, wr->j);
-		if (!r) {
-			prep_err("cannot start a compressor at level %d (out of memory?)", o->level);
-			fs_partw_free(&pw);
-			return -1;
-		}
-		if (r->err) {
-			prep_err("%s", r->err);
-			fs_partw_free(&pw);
-			return -1;
-		}
-		struct fs_winfo wi = {
-			.name = e->name, .name_len = e->name_len, .mode = e->mode, .size = e->size,
-			.mtime_sec = e->mtime_sec, .mtime_nsec = e->mtime_nsec, .crc = r->crc,
-			.method = r->method,
-		};
-		if (fs_partw_add(pw, &wi, r->blob, r->stored, &err) != FS_OK) {
-			prep_err("%s", err.msg);
-			fs_partw_free(&pw);
-			return -1;
-		}
-		if (S_ISREG(e->mode))
-			wr->m->hdr.stored_bytes += r->stored;
-		give_back(wr->pk, r);
-		if (S_ISREG(e->mode))
-			prep_progress_step(wr->prog, e->size);
-	}
-	enum fs_result fr = fs_partw_finish(pw, wr->id, &wr->m->parts[s], &err);
-	fs_partw_free(&pw);
-	if (fr != FS_OK) {
-		prep_err("%s", err.msg);
-		return -1;
-	}
-	return 0;
 }
 
 static void summary(const struct prep_tree *t, const struct fs_manifest *m, const char *dir,
@@ -345,6 +356,50 @@ static void summary(const struct prep_tree *t, const struct fs_manifest *m, cons
 		t->nskipped || t->nbad ? "; some entries were skipped (see above)" : "");
 }
 
+static void init_manifest(struct fs_manifest *m, const struct prep_tree *t,
+			  const struct prep_opts *o, uint64_t dataset_id)
+{
+	memcpy(m->hdr.magic, FS_MANIFEST_MAGIC, 8);
+	m->hdr.version = FS_FORMAT_VERSION;
+	m->hdr.hdr_size = sizeof(m->hdr);
+	m->hdr.dataset_id = dataset_id;
+	m->hdr.npart = o->npart;
+	m->hdr.has_bcast = o->nbcast ? 1 : 0;
+	m->hdr.nfiles = t->nfiles;
+	m->hdr.ndirs = t->ndirs;
+	m->hdr.nlinks = t->nlinks;
+	m->hdr.raw_bytes = t->bytes;
+}
+
+/* Run the workers (the calling thread is one of them). */
+static int run(struct pack *pk)
+{
+	int jobs = pk->o->jobs, nth = 0, rc = 0;
+	pthread_t *th = calloc((size_t)jobs, sizeof(*th));
+	if (!th) {
+		prep_err("out of memory");
+		return -1;
+	}
+	for (; nth < jobs - 1; nth++) {
+		if (pthread_create(&th[nth], NULL, worker, pk) != 0) {
+			prep_err("cannot start a thread");
+			pthread_mutex_lock(&pk->mu);
+			pk->abort = 1;
+			pthread_mutex_unlock(&pk->mu);
+			break;
+		}
+	}
+	worker(pk);
+	for (int i = 0; i < nth; i++)
+		pthread_join(th[i], NULL);
+	free(th);
+	if (pk->abort || pk->written != pk->t->n)
+		rc = -1;
+	for (size_t i = 0; i < WINDOW; i++)
+		result_clear(&pk->res[i]);
+	return rc;
+}
+
 int prep_pack(struct prep_tree *t, const struct prep_opts *o, uint64_t dataset_id)
 {
 	uint32_t nslots = o->npart + (o->nbcast ? 1 : 0);
@@ -352,66 +407,44 @@ int prep_pack(struct prep_tree *t, const struct prep_opts *o, uint64_t dataset_i
 	memset(&m, 0, sizeof(m));
 	m.parts = calloc(nslots, sizeof(*m.parts));
 	struct pack *pk = calloc(1, sizeof(*pk));
-	pthread_t *th = calloc((size_t)o->jobs, sizeof(*th));
-	if (!m.parts || !pk || !th) {
+	if (!m.parts || !pk) {
 		free(m.parts);
 		free(pk);
-		free(th);
 		prep_err("out of memory");
 		return -1;
 	}
-	memcpy(m.hdr.magic, FS_MANIFEST_MAGIC, 8);
-	m.hdr.version = FS_FORMAT_VERSION;
-	m.hdr.hdr_size = sizeof(m.hdr);
-	m.hdr.dataset_id = dataset_id;
-	m.hdr.npart = o->npart;
-	m.hdr.has_bcast = o->nbcast ? 1 : 0;
-	m.hdr.nfiles = t->nfiles;
-	m.hdr.ndirs = t->ndirs;
-	m.hdr.nlinks = t->nlinks;
-	m.hdr.raw_bytes = t->bytes;
-
+	init_manifest(&m, t, o, dataset_id);
 	struct prep_out *out = prep_out_new(o, nslots);
-	int rc = out ? 0 : -1, nth = 0;
+	struct prep_progress *prog = prep_progress_new(
+		o->progress > 0 || (o->progress == 0 && isatty(2)), t->nfiles, t->bytes);
+	struct writer wr = {out, &m, prog, dataset_id, NULL, 0};
 	pk->t = t;
 	pk->o = o;
+	pk->wr = &wr;
 	pk->budget = (uint64_t)o->jobs * (64ull << 20);
 	if (pk->budget < (256ull << 20))
 		pk->budget = 256ull << 20;
 	pthread_mutex_init(&pk->mu, NULL);
 	pthread_cond_init(&pk->space, NULL);
-	pthread_cond_init(&pk->ready, NULL);
-	for (; rc == 0 && nth < o->jobs; nth++) {
-		if (pthread_create(&th[nth], NULL, worker, pk) != 0) {
-			prep_err("cannot start a thread: %s", strerror(errno));
-			rc = -1;
-			break;
-		}
-	}
-	int tty = isatty(2);
-	struct prep_progress *prog = prep_progress_new(o->progress > 0 || (o->progress == 0 && tty),
-						       t->nfiles, t->bytes);
-	struct writer wr = {pk, out, &m, prog, dataset_id, 0};
-	for (uint32_t s = 0; rc == 0 && s < nslots; s++)
-		rc = write_slot(&wr, s);
+	int rc = out ? open_slot(pk, 0) : -1;
+	if (rc == 0)
+		rc = run(pk);
+	if (rc == 0)
+		rc = advance_to(pk, nslots - 1);
+	if (rc == 0)
+		rc = finish_slot(pk);
+	fs_partw_free(&wr.pw);
 	prep_progress_free(&prog);
-	stop(pk);
-	for (int i = 0; i < nth; i++)
-		pthread_join(th[i], NULL);
-	for (size_t i = 0; i < WINDOW; i++)
-		result_clear(&pk->res[i]);
 	if (rc == 0)
 		rc = prep_out_commit(out, &m);
 	if (rc == 0)
 		summary(t, &m, prep_out_dir(out), o);
 	else if (out)
-		prep_err("nothing was written to %s", prep_out_dir(out));
+		prep_err("nothing was written to %s", o->legacy ? "the current directory" : prep_out_dir(out));
 	prep_out_free(&out);
 	pthread_mutex_destroy(&pk->mu);
 	pthread_cond_destroy(&pk->space);
-	pthread_cond_destroy(&pk->ready);
 	free(pk);
-	free(th);
 	free(m.parts);
 	return rc;
 }
