@@ -266,6 +266,10 @@ def main(argv=None):
                 "(+%.2f s first batch) of %6.2f s"
                 % (e, "loss %.4f  " % mean_loss if a.mode == "train" else "",
                    ep["images"], ep["images_per_s"], max_wait, max_first, max_dt))
+    # Drop the DDP model (its reducer holds the process group) while the
+    # interpreter is whole: left to exit-time cleanup, torch 1.13's gloo
+    # teardown can deadlock against a worker thread waiting for the GIL.
+    del model, opt, loader
     dist.close()
     imgs = sum(ep["images"] for ep in epochs)
     secs = sum(ep["seconds"] for ep in epochs)
@@ -291,4 +295,11 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    rc = main()
+    if int(os.environ.get("WORLD_SIZE", "1")) > 1:
+        # Everything is written; skip exit-time destructors of the gloo
+        # process group, which can hang (see the note in main).
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(rc)
+    sys.exit(rc)

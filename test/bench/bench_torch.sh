@@ -13,7 +13,8 @@
 #   torch_load   images/s of the DataLoader alone, JPEG decode included
 #   torch_bytes  images/s of the DataLoader reading file bytes only
 # Settings (environment): TORCH_BENCH_CLASSES, TORCH_BENCH_IMAGES (per class),
-# TORCH_BENCH_REPS, TORCH_BENCH_EPOCHS, TORCH_BENCH_NP, TORCH_BENCH_WORKERS.
+# TORCH_BENCH_REPS, TORCH_BENCH_EPOCHS, TORCH_BENCH_NP, TORCH_BENCH_WORKERS,
+# TORCH_BENCH_TIMEOUT (seconds one run may take, default 600).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ME=bench_torch
@@ -71,24 +72,32 @@ fi
 
 say "bench_torch: $(find "$D/images" -type f | wc -l) JPEGs ($(du -sh "$D/images" | cut -f1)), $np rank(s) x $workers worker(s), $epochs epoch(s), $reps rep(s), modes: $modes"
 
+TO=(timeout -k 10 "${TORCH_BENCH_TIMEOUT:-600}")   # a hung run fails, never blocks
 declare -A vals
 add() { vals[$1/$2]="${vals[$1/$2]:-} $3"; }
+
+# launch SYSTEM ARGS...: train.py ARGS... reading through SYSTEM.
+launch() {
+  local sys=$1
+  shift
+  case "$sys" in
+    fanstore) "${TO[@]}" "$MPIRUN" -np "$np" "$EXEC" --data "$D/packed" --mount /fanstore -- \
+                "$PY" "$@" /fanstore/train ;;
+    tmpfs) run_direct "$np" "${TO[@]}" "$PY" "$@" "$W/images/train" ;;
+    squashfuse)
+      squashfuse_ll "$W/images.sqfs" "$MNT" || return 1
+      run_direct "$np" "${TO[@]}" "$PY" "$@" "$MNT/train" || { fusermount3 -u "$MNT"; return 1; }
+      fusermount3 -u "$MNT" 2>/dev/null || umount "$MNT" ;;
+  esac
+}
 
 # one SYSTEM MODE: run train.py once; adds its figures.
 one() {
   local sys=$1 mode=$2 json=$W/run.json t0 t1
-  local args=(examples/train.py --mode "$mode" --epochs "$epochs" --workers "$workers"
-              --batch-size 32 --quiet --json "$json")
   rm -f "$json"
   t0=$(date +%s.%N)
-  case "$sys" in
-    fanstore) run_fanstore "$np" "$D/packed" "$PY" "${args[@]}" /fanstore/train ;;
-    tmpfs) run_direct "$np" "$PY" "${args[@]}" "$W/images/train" ;;
-    squashfuse)
-      squashfuse_ll "$W/images.sqfs" "$MNT" || die "squashfuse_ll mount failed"
-      run_direct "$np" "$PY" "${args[@]}" "$MNT/train"
-      fusermount3 -u "$MNT" 2>/dev/null || umount "$MNT" ;;
-  esac
+  launch "$sys" examples/train.py --mode "$mode" --epochs "$epochs" --workers "$workers" \
+    --batch-size 32 --quiet --json "$json" || die "$sys $mode: the run failed (or took over ${TO[3]} s)"
   t1=$(date +%s.%N)
   [ -s "$json" ] || die "$sys $mode: train.py wrote no summary"
   read -r ips wait < <("$PY" -c 'import json,sys; r=json.load(open(sys.argv[1]));

@@ -6,6 +6,7 @@
 # Usage: test/bench/run.sh [--quick] [PATTERN]
 #   --quick   each script's short mode (the whole run stays under two minutes)
 #   PATTERN   only scripts whose name contains it (e.g. torch)
+# BENCH_TIMEOUT (seconds, default 3600) bounds each script.
 # Exit status: non-zero when a script failed or no figure came out; the
 # report is made from whatever figures there are either way.
 set -uo pipefail
@@ -17,7 +18,7 @@ pat=
 for arg in "$@"; do
   case "$arg" in
     --quick) quick=--quick ;;
-    -h|--help) sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     -*) echo "run.sh: unknown option $arg (try --help)" >&2; exit 2 ;;
     *) pat=$arg ;;
   esac
@@ -43,7 +44,7 @@ for s in test/bench/bench_*.sh; do
   log=$OUT/logs/$name.log
   printf '\n==== %s %s\n' "$name" "$quick"
   t0=$(date +%s)
-  bash "$s" $quick 2>&1 | tee "$log"
+  timeout -k 10 "${BENCH_TIMEOUT:-3600}" bash "$s" $quick 2>&1 | tee "$log"
   rc=${PIPESTATUS[0]}
   n=$(grep -c '^BENCH	' "$log")
   printf '==== %s: exit %d, %d figure(s), %d s\n' "$name" "$rc" "$n" $(( $(date +%s) - t0 ))
