@@ -39,6 +39,7 @@ struct fsi_ctx {
 	char mount[PATH_MAX];          /* canonical, absolute, no trailing '/' */
 	size_t mlen;
 	char libpath[PATH_MAX];        /* this library, for LD_PRELOAD at exec */
+	char preload[2 * PATH_MAX];    /* our LD_PRELOAD when it names libpath */
 	_Atomic int placeholder;       /* O_PATH fd on jobdir; -1: reopen */
 	struct fsi_part *parts;        /* img.hdr->nparts */
 	uid_t uid;

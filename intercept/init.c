@@ -131,7 +131,6 @@ static void fsi_set_cwd(struct fsi_ctx *c, const char *cwd)
 static void fsi_init(void)
 {
 	struct fsi_ctx *c = &fsi_g;
-	fsi_real_resolve();
 	c->pid = (pid_t)syscall(SYS_getpid);
 	c->uid = getuid();
 	c->gid = getgid();
@@ -165,6 +164,9 @@ static void fsi_init(void)
 	Dl_info info;
 	if (dladdr((void *)fsi_init, &info) && info.dli_fname)
 		snprintf(c->libpath, sizeof c->libpath, "%s", info.dli_fname);
+	const char *pre = getenv("LD_PRELOAD");
+	if (pre && c->libpath[0] && strstr(pre, c->libpath) && strlen(pre) < sizeof c->preload)
+		snprintf(c->preload, sizeof c->preload, "%s", pre);
 	fsi_open_placeholder(c);
 	c->active = 1;
 	const char *cwd = getenv("FANSTORE_CWD");
@@ -174,10 +176,21 @@ out:
 	fsi_busy = 0;
 }
 
+/* Calls made before our constructor (a sanitizer runtime's own start-up,
+ * other libraries' constructors) are forwarded: the environment may not be
+ * there yet, so the job directory is looked at only from the constructor on. */
+static pthread_once_t fsi_real_once = PTHREAD_ONCE_INIT;
+static _Atomic int fsi_started;
+
 struct fsi_ctx *fsi_enter_slow(void)
 {
 	if (fsi_busy)
 		return NULL;
+	if (!atomic_load(&fsi_started)) {
+		pthread_once(&fsi_real_once, fsi_real_resolve);
+		return NULL;
+	}
+	pthread_once(&fsi_real_once, fsi_real_resolve);
 	pthread_once(&fsi_once, fsi_init);
 	atomic_store_explicit(&fsi_ready, 1, memory_order_release);
 	return (fsi_g.active && !fsi_busy) ? &fsi_g : NULL;
@@ -185,5 +198,6 @@ struct fsi_ctx *fsi_enter_slow(void)
 
 __attribute__((constructor)) static void fsi_constructor(void)
 {
+	atomic_store(&fsi_started, 1);
 	(void)fsi_enter();
 }

@@ -47,7 +47,7 @@ static int env_build(struct fsi_ctx *c, char *const envp[], struct envbuf *eb)
 			preload = envp[n] + sizeof "LD_PRELOAD";
 	}
 	const char *cwd = atomic_load(&c->vcwd);
-	bytes += (n + 5) * sizeof(char *) + strlen(c->libpath) + 2 * PATH_MAX + 3 * PATH_MAX + 64;
+	bytes += (n + 5) * sizeof(char *) + sizeof c->preload + 2 * PATH_MAX + 3 * PATH_MAX + 64;
 	bytes += preload ? strlen(preload) : 0;
 	void *m = fsi_real.mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (m == MAP_FAILED)
@@ -60,11 +60,14 @@ static int env_build(struct fsi_ctx *c, char *const envp[], struct envbuf *eb)
 		if (!env_is(envp[i], "LD_PRELOAD") && !env_is(envp[i], FS_ENV_JOBDIR) &&
 		    !env_is(envp[i], FS_ENV_MOUNT) && !env_is(envp[i], ENV_CWD))
 			eb->env[k++] = envp[i];
+	/* keep the program's LD_PRELOAD if it names us; else ours (which may
+	 * have something that must come first, e.g. a sanitizer) before it */
+	const char *ours = c->preload[0] ? c->preload : c->libpath;
 	if (c->libpath[0]) {
 		if (preload && strstr(preload, c->libpath))
 			eb->env[k++] = put(&s, "LD_PRELOAD=", preload, "", "");
 		else
-			eb->env[k++] = put(&s, "LD_PRELOAD=", c->libpath, preload ? ":" : "",
+			eb->env[k++] = put(&s, "LD_PRELOAD=", ours, preload ? ":" : "",
 					   preload ? preload : "");
 	} else if (preload) {
 		eb->env[k++] = put(&s, "LD_PRELOAD=", preload, "", "");

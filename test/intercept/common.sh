@@ -16,8 +16,9 @@ mkjob_tree() {
 	"$MKJOB" "$@" "$T/src" "$T/job"
 }
 
+# FANSTORE_PRELOAD_FIRST (e.g. the ASan runtime) goes before the library.
 vrun() {
-	FANSTORE_JOBDIR=$T/job FANSTORE_MOUNT=$MNT LD_PRELOAD=$LIB "$@"
+	FANSTORE_JOBDIR=$T/job FANSTORE_MOUNT=$MNT LD_PRELOAD="${FANSTORE_PRELOAD_FIRST:+$FANSTORE_PRELOAD_FIRST }$LIB" "$@"
 }
 
 same() {

@@ -117,7 +117,13 @@ static inline void ct_setup(int argc, char **argv, const char *mkjob_opts)
 	setenv("FANSTORE_MOUNT", CT_MNT, 1);
 	setenv("FANSTORE_CT_SRC", CT_SRC, 1);
 	setenv("FANSTORE_CT_TMP", tmp, 1);
-	setenv("LD_PRELOAD", lib, 1);
+	const char *first = getenv("FANSTORE_PRELOAD_FIRST");   /* e.g. the ASan runtime */
+	if (first && *first) {
+		snprintf(cmd, sizeof cmd, "%s %s", first, lib);
+		setenv("LD_PRELOAD", cmd, 1);
+	} else {
+		setenv("LD_PRELOAD", lib, 1);
+	}
 	execv(self, argv);
 	ASSERT(!"re-exec with the library preloaded");
 }
