@@ -182,6 +182,10 @@ int prep_out_commit(struct prep_out *w, const struct fs_manifest *m)
 		return -1;
 	}
 	if (!w->legacy) {
+		/* mkdtemp made it 0700; a dataset gets the usual mode (umask) */
+		mode_t um = umask(0);
+		umask(um);
+		chmod(w->dir, 0777 & ~um);
 		int dfd = open(w->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		if (dfd >= 0) {
 			fsync(dfd);
