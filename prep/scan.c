@@ -353,35 +353,63 @@ int prep_scan_dir(struct prep_tree *t, const struct prep_opts *o)
 	return check_bcast(t, o);
 }
 
-/* Listing lines name entries; their parent directories are recorded too. */
+/* Listing lines name entries; their parent directories are recorded too.
+ * Candidates (every prefix of each distinct parent) are sorted and made
+ * unique, then looked up in the sorted entries: O(n log n). */
 static int add_parents(struct prep_tree *t, const struct prep_opts *o)
 {
-	size_t n0 = t->n;
-	for (size_t i = 0; i < n0; i++) {
-		char *name = t->v[i].name;
-		for (char *p = strchr(name, '/'); p; p = strchr(p + 1, '/')) {
-			*p = 0;
-			struct prep_ent key = {.name = name};
-			int have = bsearch(&key, t->v, n0, sizeof(*t->v), ent_cmp) != NULL;
-			for (size_t j = n0; !have && j < t->n; j++)
-				have = strcmp(t->v[j].name, name) == 0;
-			struct stat st;
-			int r = 0;
-			if (!have) {
-				if (fstatat(t->rootfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
-				    !S_ISDIR(st.st_mode))
-					r = bad(t, o, name, strlen(name), "parent is not a directory");
-				else if (push(t, name, strlen(name), &st, NULL, 0) < 0)
+	char **cand = NULL;
+	size_t nc = 0, cc = 0, n0 = t->n;
+	const char *last = NULL;
+	size_t lastlen = 0;
+	int r = 0;
+	for (size_t i = 0; i < n0 && r == 0; i++) {
+		const char *name = t->v[i].name, *slash = strrchr(name, '/');
+		size_t dl = slash ? (size_t)(slash - name) : 0;
+		if (!dl || (last && dl == lastlen && memcmp(name, last, dl) == 0))
+			continue;
+		last = name;
+		lastlen = dl;
+		for (size_t k = 0; k <= dl; k++) {
+			if (k != dl && name[k] != '/')
+				continue;
+			if (nc == cc) {
+				cc = cc ? 2 * cc : 256;
+				char **nn = realloc(cand, cc * sizeof(*nn));
+				if (!nn) {
 					r = nomem();
-				else
-					t->ndirs++;
+					break;
+				}
+				cand = nn;
 			}
-			*p = '/';
-			if (r < 0)
-				return -1;
-			name = t->v[i].name;   /* push may have moved the array */
+			if (!(cand[nc] = strndup(name, k))) {
+				r = nomem();
+				break;
+			}
+			nc++;
 		}
 	}
+	if (r == 0)
+		qsort(cand, nc, sizeof(*cand), cmp_str);
+	for (size_t i = 0; i < nc && r == 0; i++) {
+		if (i && strcmp(cand[i], cand[i - 1]) == 0)
+			continue;
+		struct prep_ent key = {.name = cand[i]};
+		if (bsearch(&key, t->v, n0, sizeof(*t->v), ent_cmp))
+			continue;
+		struct stat st;
+		if (fstatat(t->rootfd, cand[i], &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISDIR(st.st_mode))
+			r = bad(t, o, cand[i], strlen(cand[i]), "parent is not a directory");
+		else if (push(t, cand[i], strlen(cand[i]), &st, NULL, 0) < 0)
+			r = nomem();
+		else
+			t->ndirs++;
+	}
+	for (size_t i = 0; i < nc; i++)
+		free(cand[i]);
+	free(cand);
+	if (r < 0)
+		return -1;
 	sort_unique(t);
 	return 0;
 }
