@@ -10,6 +10,10 @@ if [ "$(id -u)" -eq 0 ]; then
   export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 fi
 export OMPI_MCA_rmaps_base_oversubscribe=1
+# Open MPI binds each rank to one core when there are few ranks; a training
+# process with DataLoader workers needs the node's cores (the baselines,
+# started without mpirun, are not bound either).
+export OMPI_MCA_hwloc_base_binding_policy=${OMPI_MCA_hwloc_base_binding_policy:-none}
 
 say() { printf '%s\n' "$*"; }
 die() { printf '%s: %s\n' "${ME:-fanstore}" "$*" >&2; exit 1; }

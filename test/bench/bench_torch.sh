@@ -22,7 +22,7 @@ ME=bench_torch
 B=${B:-build}
 
 if [ "${1:-}" = --quick ]; then
-  classes=8 images=30 reps=1 epochs=1 np=1 workers=2 modes="train"
+  classes=8 images=20 reps=1 epochs=1 np=1 workers=2 modes="train"
 else
   classes=10 images=100 reps=3 epochs=2 np=2 workers=1 modes="train load bytes"
 fi

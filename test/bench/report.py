@@ -275,8 +275,10 @@ def cmd_report(argv):
     print(table(rows))
     if comps:
         print("\nFanStore against each baseline (gain > 1: FanStore better):")
+        wg = max(len(c["group"]) for c in comps)
+        wb = max(len(c["baseline"]) for c in comps)
         for c in comps:
-            print("  %-24s vs %-14s %8.2fx" % (c["group"], c["baseline"], c["gain"]))
+            print("  %-*s  vs %-*s  %8.2fx" % (wg, c["group"], wb, c["baseline"], c["gain"]))
     tool = None
     if a.png:
         tool = chart(comps, a.png, a.title)
