@@ -21,11 +21,10 @@ FILES = (1_000_000, 10_000_000)
 
 # Measured on the reference machine (docs/scaling.md, "Measured costs").
 DEFAULTS = dict(
-    img_per_file=110.2,      # meta.img bytes per file, ImageNet-like 37-byte paths
-    rec_per_file=96.0,       # allgather record bytes per file (56 + path, 8-aligned)
-    build_us=3.2,            # image build per file on the node leader, us
-    gather_us=4.4,           # records made from held partitions per file, us
-    remote_files_s=None,     # one launcher serving 100 KB remote reads, files/s
+    img_beyond_path=72.3,    # meta.img bytes per file besides its path (bench_launcher)
+    rec_per_file=96.0,       # allgather record bytes per ImageNet-like file (56 + path, 8-aligned)
+    meta_us=10.3,            # startup per file on a node (records, allgather, image), us
+    remote_files_s=None,     # one launcher serving 100 KB remote reads, files/s, 8 in flight
 )
 
 
@@ -34,13 +33,22 @@ def measured(path):
     got = {}
     if not path or not os.path.exists(path):
         return got
-    with open(path) as f:
-        rows = json.load(f).get("results", [])
+    try:
+        with open(path) as f:
+            rows = json.load(f).get("results", [])
+    except (OSError, ValueError, AttributeError) as e:
+        print("scaling.py: ignoring %s (%s); using the built-in constants" % (path, e),
+              file=sys.stderr)
+        return got
     by = {(r["group"], r["name"]): r["median"] for r in rows}
-    if ("meta_per_file", "fanstore") in by:
-        got["img_per_file"] = by[("meta_per_file", "fanstore")]
-    if ("remote100k", "fanstore") in by:
-        got["remote_files_s"] = by[("remote100k", "fanstore")]
+    if ("meta_beyond_path", "fanstore") in by:
+        got["img_beyond_path"] = by[("meta_beyond_path", "fanstore")]
+    if ("startup1m", "fanstore") in by:
+        got["meta_us"] = (by[("startup1m", "fanstore")] - by.get(("startup1m", "mpirun"), 0)) / 1e6 * 1e6
+    for g in ("remote100k_x8", "remote100k"):
+        if (g, "fanstore") in by:
+            got["remote_files_s"] = by[(g, "fanstore")]
+            break
     return got
 
 
@@ -61,20 +69,19 @@ def model(c, a):
         for n in NODES:
             data = files * a.file_kb * 1e3
             rpn = a.ranks_per_node
-            img = files * c["img_per_file"]
+            img = files * (c["img_beyond_path"] + a.path_bytes + 1)
             recs = files * c["rec_per_file"]
             # load: each node reads data/n from the shared FS, limited by its
             # client bandwidth and its share of the file system's aggregate
             load = (data / n) / min(a.client_gbs * 1e9, a.fs_gbs * 1e9 / n)
-            gather = files / (n * rpn) * c["gather_us"] * 1e-6
             allg = recs * (n * rpn - 1) / (n * rpn) / (a.link_gbs * 1e9)
-            build = files * c["build_us"] * 1e-6
+            build = files * c["meta_us"] * 1e-6
             share = 1 - 1 / n
             net = a.rate * a.file_kb * 1e3 * share
             req = a.rate * share
             rows.append(dict(files=files, nodes=n, img=img, recs_node=recs * rpn,
-                             local=data / n, load=load, gather=gather, allg=allg,
-                             build=build, start=load + gather + allg + build, share=share,
+                             local=data / n, load=load, allg=allg,
+                             build=build, start=load + allg + build, share=share,
                              net=net, req=req, served=a.rate * (1 + share) * a.file_kb * 1e3))
     return rows
 
@@ -89,14 +96,16 @@ def main():
                     help="shared FS read GB/s one node gets")
     ap.add_argument("--fs-gbs", type=float, default=100.0, help="shared FS aggregate GB/s")
     ap.add_argument("--ranks-per-node", type=int, default=1)
+    ap.add_argument("--path-bytes", type=int, default=37,
+                    help="mean path length (ImageNet: train/n01440764/n01440764_10026.JPEG)")
     a = ap.parse_args()
     c = dict(DEFAULTS)
     m = measured(a.results)
     c.update(m)
-    print("Constants: image %.1f B/file, records %.0f B/file, image build %.1f us/file, "
-          "records %.1f us/file%s; %s images/s/node of %g KB; network %g GB/s/node; "
+    print("Constants: image %.1f B/file + path (%d B), records %.0f B/file, metadata "
+          "startup %.1f us/file%s; %s images/s/node of %g KB; network %g GB/s/node; "
           "shared FS %g GB/s per node, %g GB/s in all; %d rank(s)/node.\n"
-          % (c["img_per_file"], c["rec_per_file"], c["build_us"], c["gather_us"],
+          % (c["img_beyond_path"], a.path_bytes + 1, c["rec_per_file"], c["meta_us"],
              "; remote 100 KB reads %.0f files/s per launcher" % c["remote_files_s"]
              if c["remote_files_s"] else "", "{:,}".format(int(a.rate)), a.file_kb,
              a.link_gbs, a.client_gbs, a.fs_gbs, a.ranks_per_node))
@@ -104,12 +113,12 @@ def main():
         print("(from %s: %s)\n" % (a.results, ", ".join(sorted(m))))
     rows = model(c, a)
     print("| files | nodes | image/node | records/node (startup) | data/node | "
-          "load | records | allgather | image build | startup |")
-    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+          "data load | allgather wire | metadata | startup |")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for r in rows:
-        print("| %s | %d | %s | %s | %s | %s | %s | %s | %s | **%s** |"
+        print("| %s | %d | %s | %s | %s | %s | %s | %s | **%s** |"
               % ("{:,}".format(r["files"]), r["nodes"], human(r["img"]), human(r["recs_node"]),
-                 human(r["local"]), secs(r["load"]), secs(r["gather"]), secs(r["allg"]),
+                 human(r["local"]), secs(r["load"]), secs(r["allg"]),
                  secs(r["build"]), secs(r["start"])))
     print()
     print("| nodes | remote share | network in (= out) per node | remote requests/s per node "
