@@ -5,6 +5,15 @@
  * Every wrapper has one shape (see w_*.c): fsi_enter() gives the context
  * (NULL: library inert or re-entered -> forward), classify the path or fd,
  * then serve it from the image or forward it unchanged to fsi_real.
+ *
+ * What a preloaded library cannot see, and so does not serve: execve of a
+ * file inside the tree, the dynamic loader's own opens (dlopen of a .so in
+ * the tree), static and Go binaries, io_uring, raw syscall(2), getdents64
+ * on a virtual fd, glibc's fts_* and other walkers called inside libc,
+ * /proc/self/fd links of virtual fds (they name the job directory), and
+ * symlinks outside the prefix that point into it.  A symlink of the
+ * dataset whose target leaves the tree resolves against the mount, not
+ * against where the tree was packed.  ".." is resolved lexically.
  */
 #ifndef FSI_H
 #define FSI_H
