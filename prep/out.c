@@ -104,6 +104,8 @@ struct prep_out *prep_out_new(const struct prep_opts *o, uint32_t nslots)
 		w->dir = strdup(".");
 	} else {
 		w->final = o->out ? strdup(o->out) : default_out(o->dataset);
+		for (size_t n = w->final ? strlen(w->final) : 0; n > 1 && w->final[n - 1] == '/';)
+			w->final[--n] = 0;   /* "out/" names out */
 		char *tmpl = w->final ? dupf(w->final, ".tmp.XXXXXX") : NULL;
 		struct stat st;
 		if (w->final && lstat(w->final, &st) == 0) {
