@@ -2,6 +2,9 @@
 # bench_torch.sh [--quick]: the PyTorch example (examples/train.py) on a
 # synthetic ImageNet-like JPEG tree, read three ways in the same run:
 #   fanstore    mpirun fanstore-exec --data PACKED -- train.py /fanstore/train
+#   fanstore-remote  the same with each rank on its own "node" (a private
+#               mount namespace and tmpfs: reads of other ranks' partitions
+#               cross MPI); full mode, as root, with 2 or more ranks
 #   tmpfs       the original tree copied to /dev/shm, read directly
 #   squashfuse  a squashfs image of the tree mounted with squashfuse_ll
 #               (mounted afresh for every run, as a job would; skipped when
@@ -69,6 +72,11 @@ else
   fi
 fi
 [ -z "$fuse_note" ] || say "bench_torch: squashfuse baseline skipped: $fuse_note"
+if [ "${1:-}" != --quick ] && [ "$np" -ge 2 ] && [ "$(id -u)" -eq 0 ] \
+   && unshare -m --propagation private true 2>/dev/null; then
+  mkdir -p "$W/nodecache"
+  systems="fanstore fanstore-remote ${systems#fanstore }"
+fi
 
 say "bench_torch: $(find "$D/images" -type f | wc -l) JPEGs ($(du -sh "$D/images" | cut -f1)), $np rank(s) x $workers worker(s), $epochs epoch(s), $reps rep(s), modes: $modes"
 
@@ -83,6 +91,12 @@ launch() {
   case "$sys" in
     fanstore) "${TO[@]}" "$MPIRUN" -np "$np" "$EXEC" --data "$D/packed" --mount /fanstore -- \
                 "$PY" "$@" /fanstore/train ;;
+    fanstore-remote)
+      # each rank its own "node" (private mount namespace and tmpfs cache):
+      # half the reads, or (np-1)/np of them, cross MPI to another rank
+      FANSTORE_CACHE=$W/nodecache "${TO[@]}" "$MPIRUN" -np "$np" unshare -m --propagation private \
+        sh -c 'mount -t tmpfs -o size=4g,mode=0755 fanstore-node "$FANSTORE_CACHE" && exec "$@"' \
+        sh "$EXEC" --data "$D/packed" --mount /fanstore -- "$PY" "$@" /fanstore/train ;;
     tmpfs) run_direct "$np" "${TO[@]}" "$PY" "$@" "$W/images/train" ;;
     squashfuse)
       squashfuse_ll "$W/images.sqfs" "$MNT" || return 1
@@ -107,7 +121,7 @@ print(r["images_per_s"], r["data_wait_s"] + r["first_batch_s"])' "$json")
            add torch_job "$sys" "$(awk -v a="$t0" -v b="$t1" 'BEGIN{print b-a}')" ;;
     *) add "torch_$mode" "$sys" "$ips" ;;
   esac
-  printf '  %-10s %-5s %8.1f images/s  data wait %6.2f s\n' "$sys" "$mode" "$ips" "$wait"
+  printf '  %-15s %-5s %8.1f images/s  data wait %6.2f s\n' "$sys" "$mode" "$ips" "$wait"
 }
 
 for ((rep = 1; rep <= reps; rep++)); do
