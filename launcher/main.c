@@ -13,6 +13,12 @@
 
 int main(int argc, char **argv)
 {
+	/* A launcher started in the background by a shell inherits SIGINT
+	 * ignored; it must still see (and forward) it, and so must the
+	 * command, so the dispositions go back to default first. */
+	signal(SIGINT, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGHUP, SIG_DFL);
 	sigset_t set;
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);

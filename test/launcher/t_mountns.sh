@@ -36,4 +36,16 @@ ok "--replicas 2"
 ns_run 2 --data "$T/ns.ds" -- "$FSREAD" --ping
 all_exits 0
 ok "ping through the socket"
+
+# A rank whose command is done keeps serving the others' reads.
+ns_run 3 --data "$T/ns.ds" -- sh -c '[ "$RANK" = 0 ] || exit 0; sleep 1; exec "$@"' sh "$FSREAD" "$T/ns.tree"
+all_exits 0
+ok "ranks whose command exited still serve"
+
+# Files larger than one reply (FS_CHUNK_MAX, 8 MiB) come in pieces.
+gentree "$T/big.tree" --files 4 --dirs 1 --sizes 20000000,9000000,1,8388608 >/dev/null
+"$PREP" -q -n 2 -l 1 -o "$T/big.ds" "$T/big.tree"
+ns_run 2 --data "$T/big.ds" -- "$FSREAD" "$T/big.tree"
+all_exits 0
+ok "remote files larger than one reply"
 cache_empty

@@ -19,6 +19,18 @@ ok "command killed by SIGKILL: 137"
 [ "$rc" -eq 143 ] || fail "single rank without mpirun: command killed by SIGTERM gave $rc, expected 143"
 ok "without mpirun: 143"
 
+# SIGINT to a launcher reaches its command (which then exits 130).
+"$EXEC" --data "$T/s.ds" -- sh -c 'trap "exit 130" INT; echo started >"$0"; while :; do sleep 0.05; done' "$T/started" &
+ex=$!
+for _ in $(seq 100); do [ -s "$T/started" ] && break; sleep 0.1; done
+kill -INT "$ex"
+for _ in $(seq 300); do kill -0 "$ex" 2>/dev/null || break; sleep 0.1; done
+kill -0 "$ex" 2>/dev/null && { kill -KILL "$ex"; fail "SIGINT: launcher still running after 30 s"; }
+rc=0; wait "$ex" || rc=$?
+[ "$rc" -eq 130 ] || fail "SIGINT: exit $rc, expected the command's 130"
+cache_empty
+ok "SIGINT forwarded to the command"
+
 # SIGTERM to mpirun while the commands run.
 marker="sleep 317.$$"
 mpirun -np 2 "$EXEC" --data "$T/s.ds" -- sh -c "exec $marker" >"$T/out" 2>&1 &
