@@ -29,7 +29,7 @@ for f in "$RB" "$MK" "$LIB"; do
 	[ -e "$f" ] || { echo "bench_read: $f is missing: run make tests" >&2; exit 1; }
 done
 if [ "${1:-}" = --quick ]; then
-	reps=3 secs=0.5 n100k=1000 n4k=4000 ndir=20000 ncomp=300
+	reps=3 secs=0.3 n100k=600 n4k=3000 ndir=20000 ncomp=200
 else
 	reps=5 secs=2 n100k=5000 n4k=20000 ndir=20000 ncomp=1000
 fi
