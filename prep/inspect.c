@@ -2,6 +2,7 @@
  * the store's reader. */
 #include <dirent.h>
 #include <errno.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -233,63 +234,138 @@ static void grow_free(struct grow *g)
 	g->cap = 0;
 }
 
-int prep_verify(const char *dir, int quiet)
+/* Verification work shared by the threads: entries of every partition,
+ * handed out in chunks. */
+struct vwork {
+	const char *dir;
+	struct dataset *d;
+	uint64_t *start;          /* start[s]: first global index of slot s; start[nslots] = total */
+	pthread_mutex_t mu;
+	uint64_t next, nok, bytes;
+	unsigned nbad;
+};
+
+#define VCHUNK 64
+
+static void verify_entry(struct vwork *w, uint32_t s, uint64_t i, struct grow *g,
+			 uint64_t *nok, uint64_t *bytes, unsigned *nbad)
 {
-	struct dataset d;
-	unsigned nbad = 0;
-	if (ds_open(&d, dir, 1, &nbad) < 0)
-		return 1;
-	struct grow g = {0};
+	const struct fs_part *p = w->d->parts[s];
+	const struct fs_dentry *e = fs_part_entry(p, i);
 	struct fs_err err = {0};
-	uint64_t nok = 0, bytes = 0;
-	for (uint32_t s = 0; s < d.nslots; s++) {
-		const struct fs_part *p = d.parts[s];
-		for (uint64_t i = 0; p && i < fs_part_count(p); i++) {
-			const struct fs_dentry *e = fs_part_entry(p, i);
-			if (S_ISDIR(e->mode))
-				continue;
-			if (e->method == FS_METHOD_RAW) {
-				/* checked in place: no copy */
-				madvise((void *)((uintptr_t)fs_part_blob(p, e) & ~(uintptr_t)4095),
-					e->size + 4096, MADV_SEQUENTIAL);
-				if (fs_crc32(0, fs_part_blob(p, e), e->size) == e->crc) {
-					nok++;
-					bytes += e->size;
-					continue;
-				}
-			}
-			void *buf = grow_get(&g, e->size);
-			if (!buf) {
-				prep_err("%s/%s: out of memory for %llu bytes", dir, d.pname[s],
-					 (unsigned long long)e->size);
-				nbad++;
-				break;
-			}
-			if (fs_part_extract(p, i, buf, &err) != FS_OK) {
-				char sh[1024];
-				prep_err("%s/%s: %s: damaged (%s)", dir, d.pname[s],
-					 prep_show(fs_part_ename(p, e), e->name_len, sh, sizeof(sh)), err.msg);
-				nbad++;
-				continue;
-			}
-			nok++;
-			bytes += e->size;
+	char sh[1024];
+	if (S_ISDIR(e->mode))
+		return;
+	if (e->method == FS_METHOD_RAW) {
+		/* checked in place: no copy */
+		if (fs_crc32(0, fs_part_blob(p, e), e->size) == e->crc) {
+			++*nok;
+			*bytes += e->size;
+			return;
 		}
 	}
+	void *buf = grow_get(g, e->size);
+	if (!buf) {
+		prep_err("%s/%s: %s: out of memory for %llu bytes", w->dir, w->d->pname[s],
+			 prep_show(fs_part_ename(p, e), e->name_len, sh, sizeof(sh)),
+			 (unsigned long long)e->size);
+		++*nbad;
+		return;
+	}
+	if (fs_part_extract(p, i, buf, &err) != FS_OK) {
+		prep_err("%s/%s: %s: damaged (%s)", w->dir, w->d->pname[s],
+			 prep_show(fs_part_ename(p, e), e->name_len, sh, sizeof(sh)), err.msg);
+		++*nbad;
+		return;
+	}
+	++*nok;
+	*bytes += e->size;
+}
+
+static void *verify_worker(void *arg)
+{
+	struct vwork *w = arg;
+	struct grow g = {0};
+	uint64_t nok = 0, bytes = 0, total = w->start[w->d->nslots];
+	unsigned nbad = 0;
+	uint32_t s = 0;
+	for (;;) {
+		pthread_mutex_lock(&w->mu);
+		uint64_t from = w->next;
+		w->next = from + VCHUNK < total ? from + VCHUNK : total;
+		pthread_mutex_unlock(&w->mu);
+		if (from >= total)
+			break;
+		for (uint64_t k = from; k < from + VCHUNK && k < total; k++) {
+			while (k >= w->start[s + 1])
+				s++;
+			if (s >= w->d->nslots || !w->d->parts[s])
+				continue;
+			verify_entry(w, s, k - w->start[s], &g, &nok, &bytes, &nbad);
+		}
+		s = 0;
+	}
 	grow_free(&g);
+	pthread_mutex_lock(&w->mu);
+	w->nok += nok;
+	w->bytes += bytes;
+	w->nbad += nbad;
+	pthread_mutex_unlock(&w->mu);
+	return NULL;
+}
+
+/* No name in two partitions (directories aside). */
+static unsigned check_unique(const char *dir, const struct dataset *d)
+{
 	size_t n;
-	struct item *v = ds_items(&d, &n);
+	unsigned nbad = 0;
+	struct item *v = ds_items(d, &n);
 	for (size_t k = 1; v && k < n; k++) {
 		if (strcmp(v[k - 1].name, v[k].name) == 0 &&
 		    !(S_ISDIR(v[k - 1].e->mode) && S_ISDIR(v[k].e->mode))) {
 			char sh[1024];
 			prep_err("%s: %s is in both %s and %s", dir,
 				 prep_show(v[k].name, v[k].e->name_len, sh, sizeof(sh)),
-				 d.pname[v[k - 1].slot], d.pname[v[k].slot]);
+				 d->pname[v[k - 1].slot], d->pname[v[k].slot]);
 			nbad++;
 		}
 	}
 	free(v);
+	return v ? nbad : nbad + 1;
+}
+
+int prep_verify(const char *dir, int quiet, int jobs)
+{
+	struct dataset d;
+	unsigned nbad = 0;
+	if (ds_open(&d, dir, 1, &nbad) < 0)
+		return 1;
+	struct vwork w = {.dir = dir, .d = &d};
+	pthread_mutex_init(&w.mu, NULL);
+	w.start = calloc(d.nslots + 1, sizeof(*w.start));
+	pthread_t *th = calloc((size_t)jobs, sizeof(*th));
+	if (!w.start || !th) {
+		prep_err("out of memory");
+		nbad++;
+	} else {
+		for (uint32_t s = 0; s < d.nslots; s++)
+			w.start[s + 1] = w.start[s] + (d.parts[s] ? fs_part_count(d.parts[s]) : 0);
+		for (uint32_t s = 0; s < d.nslots; s++)
+			if (d.parts[s])   /* read ahead: the blobs are read once, in order */
+				madvise((void *)fs_part_base(d.parts[s]),
+					fs_part_header(d.parts[s])->file_size, MADV_SEQUENTIAL);
+		int nth = 0;
+		for (; nth < jobs - 1; nth++)
+			if (pthread_create(&th[nth], NULL, verify_worker, &w) != 0)
+				break;
+		verify_worker(&w);
+		for (int i = 0; i < nth; i++)
+			pthread_join(th[i], NULL);
+		nbad += w.nbad + check_unique(dir, &d);
+	}
+	free(th);
+	free(w.start);
+	pthread_mutex_destroy(&w.mu);
 	ds_close(&d);
 	if (nbad) {
 		prep_err("%s: %u problem%s found", dir, nbad, nbad == 1 ? "" : "s");
@@ -297,7 +373,7 @@ int prep_verify(const char *dir, int quiet)
 	}
 	if (!quiet)
 		printf("%s: OK: %llu files and symlinks, %llu bytes, every checksum matches\n", dir,
-		       (unsigned long long)nok, (unsigned long long)bytes);
+		       (unsigned long long)w.nok, (unsigned long long)w.bytes);
 	return 0;
 }
 

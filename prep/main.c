@@ -41,7 +41,7 @@ int main(int argc, char **argv)
 		r = prep_info(o.out);
 		break;
 	case PM_VERIFY:
-		r = prep_verify(o.out, o.quiet);
+		r = prep_verify(o.out, o.quiet, o.jobs);
 		break;
 	case PM_EXTRACT:
 		r = prep_extract(o.out, o.dest);

@@ -19,7 +19,7 @@ static const char usage_text[] =
 	"  -b, --bcast DIR      files under DIR (relative to DATASET_DIR) go to the\n"
 	"                       broadcast partition every node holds; repeatable\n"
 	"  -l, --level L        0 = store, 1..12 = libdeflate level (default 6)\n"
-	"  -j, --jobs J         compression threads (default: online cores)\n"
+	"  -j, --jobs J         threads packing or verifying (default: online cores)\n"
 	"  -o, --output OUT     output directory; must not exist\n"
 	"      --skip-bad       skip unreadable or missing entries (reported) instead of failing\n"
 	"      --progress       progress on stderr even when it is not a terminal\n"

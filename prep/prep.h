@@ -110,7 +110,7 @@ void prep_progress_free(struct prep_progress **p);
 
 int prep_list(const char *dir);
 int prep_info(const char *dir);
-int prep_verify(const char *dir, int quiet);
+int prep_verify(const char *dir, int quiet, int jobs);
 int prep_extract(const char *dir, const char *dest);
 
 #endif
