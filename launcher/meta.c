@@ -2,13 +2,14 @@
  * meta.c - the whole namespace on every node.
  *
  * The primary holder of each partition slot (rank 0 for the broadcast
- * one) turns its index into records (fs_recbuf_add_part); MPI_Allgatherv
- * gives every rank all records; each node leader builds JOBDIR/meta.img
- * with the part table as seen from its node.
+ * one) turns its index into records (fs_recbuf_add_part); the records
+ * reach every node leader (gather within the node, allgather among the
+ * leaders), which builds JOBDIR/meta.img with the part table as seen from
+ * its node.
  *
  * Sizes: records are padded to 8 bytes and gathered as 8-byte units, so
- * per-rank counts and displacements fit in an int up to 16 GiB of records
- * (about 150 million files); beyond that the launcher says so and stops.
+ * counts and displacements fit in an int up to 16 GiB of records (about
+ * 150 million files); beyond that the launcher says so and stops.
  */
 #include <limits.h>
 #include <stdlib.h>
@@ -38,50 +39,79 @@ static int contribute(struct fx_ctx *c, struct fs_recbuf *rb)
 	return 0;
 }
 
-/* Gather every rank's records; *out is malloc'ed, *outlen bytes. */
+/* Counts and displacements (in 8-byte units) for a v-collective over n
+ * contributions; -1 when the total does not fit an int. */
+static int layout(const uint64_t *n, int count, int *counts, int *displs, uint64_t *total)
+{
+	uint64_t t = 0;
+	for (int i = 0; i < count; i++) {
+		if (n[i] > INT_MAX || t > INT_MAX)
+			return -1;
+		counts[i] = (int)n[i];
+		displs[i] = (int)t;
+		t += n[i];
+	}
+	*total = t;
+	return t > INT_MAX ? -1 : 0;
+}
+
+/*
+ * Two steps, so that only node leaders ever hold every record: each node
+ * gathers its ranks' records at its leader (MPI_Gatherv), then the
+ * leaders exchange their nodes' records (MPI_Allgatherv).  On the
+ * leaders *out is malloc'ed, *outlen bytes; elsewhere NULL.
+ */
 static int gather(struct fx_ctx *c, const struct fs_recbuf *rb, uint8_t **out, size_t *outlen)
 {
-	uint64_t mine = rb->len / 8;
-	int rc = mine > INT_MAX ? FX_EXIT_FAIL : 0;
-	uint64_t *all = calloc((size_t)c->nranks, sizeof *all);
-	int *counts = calloc((size_t)c->nranks, sizeof *counts);
-	int *displs = calloc((size_t)c->nranks, sizeof *displs);
-	if (!all || !counts || !displs)
-		rc = FX_EXIT_FAIL;
-	else
-		MPI_Allgather(&mine, 1, MPI_UINT64_T, all, 1, MPI_UINT64_T, c->world);
-	uint64_t total = 0;
-	for (int i = 0; !rc && i < c->nranks; i++) {
-		if (total > INT_MAX) {
+	static uint64_t none;
+	int leader = c->node_rank == 0, n = leader ? (c->nnodes > c->node_size ? c->nnodes : c->node_size) : 1;
+	uint64_t mine = rb->len / 8, node_total = 0, total = 0;
+	uint64_t *sizes = calloc((size_t)n, sizeof *sizes);
+	int *counts = calloc((size_t)n, sizeof *counts), *displs = calloc((size_t)n, sizeof *displs);
+	uint8_t *nodebuf = NULL, *all = NULL;
+	int rc = sizes && counts && displs ? 0 : FX_EXIT_FAIL;
+	MPI_Datatype unit;
+	MPI_Type_contiguous(8, MPI_BYTE, &unit);
+	MPI_Type_commit(&unit);
+
+	MPI_Gather(&mine, 1, MPI_UINT64_T, sizes, 1, MPI_UINT64_T, 0, c->node);
+	if (leader && !rc) {
+		if (layout(sizes, c->node_size, counts, displs, &node_total) != 0) {
+			fx_errf(c, "metadata of more than 16 GiB on one node: split the dataset into several");
+			rc = FX_EXIT_FAIL;
+		} else if (!(nodebuf = malloc(node_total ? node_total * 8 : 8))) {
+			rc = FX_EXIT_FAIL;
+		}
+	}
+	rc = fx_agree(c->world, rc);
+	if (!rc)
+		MPI_Gatherv(rb->buf ? (void *)rb->buf : (void *)&none, (int)mine, unit, nodebuf, counts,
+			    displs, unit, 0, c->node);
+	if (!rc && leader) {
+		MPI_Allgather(&node_total, 1, MPI_UINT64_T, sizes, 1, MPI_UINT64_T, c->leaders);
+		if (layout(sizes, c->nnodes, counts, displs, &total) != 0) {
 			fx_errf(c, "metadata of more than 16 GiB: split the dataset into several");
 			rc = FX_EXIT_FAIL;
-			break;
+		} else if (!(all = malloc(total ? total * 8 : 8))) {
+			rc = FX_EXIT_FAIL;
 		}
-		counts[i] = (int)all[i];
-		displs[i] = (int)total;
-		total += all[i];
+		rc = fx_agree(c->leaders, rc);
+		if (!rc)
+			MPI_Allgatherv(nodebuf, (int)node_total, unit, all, counts, displs, unit, c->leaders);
 	}
-	uint8_t *buf = rc ? NULL : malloc(total ? total * 8 : 8);
-	if (!rc && !buf)
-		rc = FX_EXIT_FAIL;
-	rc = fx_agree(c->world, rc);
-	if (!rc) {
-		MPI_Datatype unit;
-		MPI_Type_contiguous(8, MPI_BYTE, &unit);
-		MPI_Type_commit(&unit);
-		static uint64_t none;
-		MPI_Allgatherv(rb->buf ? (void *)rb->buf : (void *)&none, (int)mine, unit, buf, counts, displs, unit,
-			       c->world);
-		MPI_Type_free(&unit);
-		*out = buf;
-		*outlen = total * 8;
-		buf = NULL;
-	}
-	free(buf);
-	free(all);
+	MPI_Type_free(&unit);
+	free(nodebuf);
+	free(sizes);
 	free(counts);
 	free(displs);
-	return rc;
+	rc = fx_agree(c->world, rc);
+	if (rc) {
+		free(all);
+		return rc;
+	}
+	*out = all;
+	*outlen = total * 8;
+	return 0;
 }
 
 /* Which rank of this node holds slot s (lowest), or -1. */
@@ -132,7 +162,7 @@ int fx_meta_build(struct fx_ctx *c)
 	fs_recbuf_release(&rb);
 	if (rc)
 		return rc;
-	FX_INFO(c, "gathered %zu bytes of records in %.3f s", len, fx_now() - t);
+	FX_INFO(c, "records ready after %.3f s (%zu bytes here)", fx_now() - t, len);
 	if (c->node_rank == 0)
 		rc = build(c, recs, len);
 	free(recs);
