@@ -343,6 +343,9 @@ int fx_serve(struct fx_ctx *c, struct fx_child *ch, int sfd, int lfd)
 	int phase = 0; /* 0 serve, 1 child gone, 2 all gone: drain, 3 last barrier */
 	double last = fx_now();
 	long wait_us = 0;
+	/* The command may have exited before the loop started, its SIGCHLD
+	 * read (and dropped) by the setup's check for interruptions. */
+	signals(&s);
 	while (phase < 4) {
 		int did = mpi_requests(&s) | rs_test(&s, &s.fwds, reply_arrived) |
 			  rs_test(&s, &s.sends, send_done);
