@@ -3,6 +3,7 @@
  * over JOBDIR/sock (proto.h), one connection per thread.  A fork child
  * reconnects (the generation counter changes); a timeout or EOF is EIO.
  */
+#include <pthread.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -14,6 +15,23 @@
 static __thread int rsock = -1;
 static __thread unsigned rgen;
 static __thread uint64_t rid;
+
+/* A thread's connection is closed when the thread ends. */
+static pthread_key_t rkey;
+static pthread_once_t rkey_once = PTHREAD_ONCE_INIT;
+
+static void rsock_close(void *v)
+{
+	(void)v;
+	if (rsock >= 0)
+		syscall(SYS_close, rsock);
+	rsock = -1;
+}
+
+static void rkey_init(void)
+{
+	pthread_key_create(&rkey, rsock_close);
+}
 
 static int rconnect(struct fsi_ctx *c)
 {
@@ -42,6 +60,8 @@ static int rconnect(struct fsi_ctx *c)
 	}
 	rsock = s;
 	rgen = gen;
+	pthread_once(&rkey_once, rkey_init);
+	pthread_setspecific(rkey, &rsock);   /* non-NULL: the destructor runs */
 	return s;
 }
 
