@@ -206,7 +206,7 @@ static long rss_kb(void)
 	char line[256];
 	long kb = -1;
 	while (f && fgets(line, sizeof(line), f))
-		if (sscanf(line, "VmRSS: %ld", &kb) == 1)
+		if (sscanf(line, "RssAnon: %ld", &kb) == 1)
 			break;
 	if (f)
 		fclose(f);
@@ -305,7 +305,7 @@ int main(int argc, char **argv)
 		}
 		/* memory: allow allocator slack, not growth with the number of reads */
 		if (r.rss1 - r.rss0 > 16384) {
-			fprintf(stderr, "soak: memory grew in a reader: %ld -> %ld kB\n", r.rss0, r.rss1);
+			fprintf(stderr, "soak: anonymous memory grew in a reader: %ld -> %ld kB\n", r.rss0, r.rss1);
 			leaks++;
 		}
 		tot.rss1 = r.rss1 - r.rss0 > tot.rss1 ? r.rss1 - r.rss0 : tot.rss1;
@@ -318,7 +318,7 @@ int main(int argc, char **argv)
 	printf("soak: %d procs x %d threads, %.1f s: %llu reads, %.1f MB, %.0f files/s, %llu errors\n",
 	       procs, threads, dt, tot.reads, (double)tot.bytes / 1e6, (double)tot.reads / secs,
 	       tot.errors);
-	printf("soak: leaks: %d (descriptors equal in every reader; largest RSS growth %ld kB); "
+	printf("soak: leaks: %d (descriptors equal in every reader; largest anonymous-memory growth %ld kB); "
 	       "job directory %lld -> %lld bytes\n", leaks, tot.rss1, job0, job1);
 	if (job && job1 != job0) {
 		fprintf(stderr, "soak: the job directory changed size during the run\n");
