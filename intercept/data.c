@@ -84,8 +84,14 @@ static int decode_into(struct fsi_ctx *c, uint32_t ent, const struct fs_ment *e,
 		if (!(src = local_blob(c, e)))
 			return -1;
 	} else {
-		if (e->method == FS_METHOD_RAW)
-			return fsi_remote_fetch(c, ent, dst, e->stored);
+		if (e->method == FS_METHOD_RAW) {
+			if (fsi_remote_fetch(c, ent, dst, e->stored) < 0)
+				return -1;
+			if (fs_crc32(0, dst, e->size) == e->crc)
+				return 0;
+			crc_error(c, e, FS_ERR_CRC);
+			return fsi_fail(EIO);
+		}
 		if (!(fetched = malloc(e->stored ? e->stored : 1)))
 			return fsi_fail(ENOMEM);
 		if (fsi_remote_fetch(c, ent, fetched, e->stored) < 0) {
@@ -107,11 +113,27 @@ static int decode_into(struct fsi_ctx *c, uint32_t ent, const struct fs_ment *e,
 	return fsi_fail(EIO);
 }
 
+/* A raw local blob, its crc verified the first time this process uses it
+ * (a bit per entry: later reads cost nothing). */
+static const uint8_t *raw_blob(struct fsi_ctx *c, uint32_t ent, const struct fs_ment *e)
+{
+	const uint8_t *d = local_blob(c, e);
+	uint8_t bit = (uint8_t)(1u << (ent & 7));
+	if (!d || (atomic_load_explicit(&c->checked[ent >> 3], memory_order_relaxed) & bit))
+		return d;
+	if (fs_crc32(0, d, e->size) != e->crc) {
+		crc_error(c, e, FS_ERR_CRC);
+		return errno = EIO, NULL;
+	}
+	atomic_fetch_or_explicit(&c->checked[ent >> 3], bit, memory_order_relaxed);
+	return d;
+}
+
 const uint8_t *fsi_data(struct fsi_ctx *c, struct fsi_file *f)
 {
 	const struct fs_ment *e = fsi_ent(c, f->ent);
 	if (e->method == FS_METHOD_RAW && is_local(c, e))
-		return local_blob(c, e);
+		return raw_blob(c, f->ent, e);
 	uint8_t *b = atomic_load_explicit(&f->buf, memory_order_acquire);
 	if (b)
 		return b;
@@ -158,7 +180,7 @@ static int fill_memfd(struct fsi_ctx *c, int mfd, struct fsi_file *f, int syscal
 	const struct fs_ment *e = fsi_ent(c, f->ent);
 	const uint8_t *d = NULL;
 	if (e->method == FS_METHOD_RAW && is_local(c, e))
-		d = local_blob(c, e);
+		d = raw_blob(c, f->ent, e);
 	else if ((d = atomic_load(&f->buf)) == NULL && !syscalls_only)
 		d = fsi_data(c, f);
 	if (e->size == 0)

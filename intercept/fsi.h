@@ -58,6 +58,7 @@ struct fsi_ctx {
 	int timeout;                   /* seconds for a remote read */
 	_Atomic(char *) vcwd;          /* virtual cwd (canonical) or NULL */
 	_Atomic long nvirt;            /* virtual fds in the table */
+	_Atomic uint8_t *checked;      /* bit per entry: raw blob crc verified */
 };
 
 extern struct fsi_ctx fsi_g;

@@ -155,7 +155,8 @@ static void fsi_init(void)
 	}
 	snprintf(c->jobdir, sizeof c->jobdir, "%s", job);
 	c->parts = calloc(c->img.hdr->nparts ? c->img.hdr->nparts : 1, sizeof *c->parts);
-	if (!c->parts) {
+	c->checked = calloc(c->img.hdr->nent / 8 + 1, 1);
+	if (!c->parts || !c->checked) {
 		fs_image_close(&c->img);
 		goto out;
 	}
