@@ -157,6 +157,55 @@ int fx_forward(struct srv *s, size_t k, const struct fs_req *req, int owner)
 	return 0;
 }
 
+/*
+ * A reply to another rank goes out as one message, header then data, the
+ * data straight from the mapped partition (an hindexed datatype over the
+ * two, so nothing is copied here).  The header lives until the send
+ * completes (send_done frees it).  0, or the errno to answer with.
+ */
+static int reply_data(struct srv *s, const struct fs_req *req, int to)
+{
+	struct fx_ctx *c = s->c;
+	const struct fs_ment *e = &c->img.ents[req->ent];
+	const struct fs_part *p = fx_part(c, e->part);
+	uint64_t fsize = p ? fs_part_header(p)->file_size : 0;
+	if (!p || e->off > fsize || e->stored > fsize - e->off)
+		return EIO;
+	struct fs_rep *rep = malloc(sizeof *rep);
+	MPI_Request *r;
+	if (!rep || rs_add(&s->sends, rep, &r) < 0) {
+		free(rep);
+		return ENOMEM;
+	}
+	fs_rep_init(rep, FS_MSG_DATA, req->id, 0, req->length);
+	MPI_Aint d[2];
+	int bl[2] = {(int)sizeof *rep, (int)req->length};
+	MPI_Get_address(rep, &d[0]);
+	MPI_Get_address((const uint8_t *)fs_part_base(p) + e->off + req->offset, &d[1]);
+	MPI_Datatype dt;
+	MPI_Type_create_hindexed(2, bl, d, MPI_BYTE, &dt);
+	MPI_Type_commit(&dt);
+	MPI_Isend(MPI_BOTTOM, 1, dt, to, (int)req->id, c->world, r);
+	MPI_Type_free(&dt); /* released by MPI when the send completes */
+	return 0;
+}
+
+static void reply_error(struct srv *s, uint64_t id, int err, int to)
+{
+	struct fs_rep *rep = malloc(sizeof *rep);
+	MPI_Request *r;
+	if (rep && rs_add(&s->sends, rep, &r) >= 0) {
+		fs_rep_init(rep, FS_MSG_ERROR, id, err, 0);
+		MPI_Isend(rep, sizeof *rep, MPI_BYTE, to, (int)id, s->c->world, r);
+		return;
+	}
+	/* Out of memory: answer at once so the requester does not wait. */
+	free(rep);
+	struct fs_rep now;
+	fs_rep_init(&now, FS_MSG_ERROR, id, err, 0);
+	MPI_Send(&now, sizeof now, MPI_BYTE, to, (int)id, s->c->world);
+}
+
 /* Requests from other ranks for partitions held here. */
 static int mpi_requests(struct srv *s)
 {
@@ -188,17 +237,10 @@ static int mpi_requests(struct srv *s)
 			continue;
 		}
 		int e = fs_req_check(raw, sizeof raw, &c->img, &req);
-		struct obuf *b = e ? fx_reply_error(id, e) : fx_reply_local(s, &req);
-		MPI_Request *r;
-		if (!b || rs_add(&s->sends, b, &r) < 0) {
-			/* Out of memory: answer at once so the requester does not wait. */
-			struct fs_rep rep;
-			fs_rep_init(&rep, FS_MSG_ERROR, id, ENOMEM, 0);
-			MPI_Send(&rep, sizeof rep, MPI_BYTE, st.MPI_SOURCE, (int)id, c->world);
-			free(b);
-		} else {
-			MPI_Isend(b->data, (int)b->len, MPI_BYTE, st.MPI_SOURCE, (int)id, c->world, r);
-		}
+		if (!e)
+			e = reply_data(s, &req, st.MPI_SOURCE);
+		if (e)
+			reply_error(s, id, e, st.MPI_SOURCE);
 		s->n_served++;
 	}
 }
