@@ -48,17 +48,30 @@ static void drop_in_range(int fd, struct fsi_file *f, void *arg)
 	}
 }
 
-int close_range(unsigned int first, unsigned int last, int flags)
+/* The program is closing [first, last]: forget what we had there. */
+static void closing_range(unsigned first, unsigned last)
 {
 	struct fsi_ctx *c = fsi_enter();
-	if (c && !(flags & CLOSE_RANGE_CLOEXEC) && !fsi_in_vfork_slow(c)) {
-		struct range rg = { first, last };
-		fsi_fd_each(drop_in_range, &rg);
-		int ph = atomic_load(&c->placeholder);
-		if (ph >= 0 && (unsigned)ph >= first && (unsigned)ph <= last)
-			fsi_fd_gone(c, ph);
-	}
+	if (!c || fsi_in_vfork_slow(c))
+		return;
+	struct range rg = { first, last };
+	fsi_fd_each(drop_in_range, &rg);
+	int ph = atomic_load(&c->placeholder);
+	if (ph >= 0 && (unsigned)ph >= first && (unsigned)ph <= last)
+		fsi_fd_gone(c, ph);
+}
+
+int close_range(unsigned int first, unsigned int last, int flags)
+{
+	if (!(flags & CLOSE_RANGE_CLOEXEC))
+		closing_range(first, last);
 	return fsi_real.close_range(first, last, flags);
+}
+
+void closefrom(int lowfd)
+{
+	closing_range(lowfd < 0 ? 0 : (unsigned)lowfd, ~0U);
+	fsi_real.closefrom(lowfd);
 }
 
 /* After the kernel made newfd a copy of a virtual oldfd. */

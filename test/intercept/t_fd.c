@@ -1,5 +1,5 @@
 /* Virtual fds behave like kernel fds: dup/dup2/dup3/F_DUPFD share the
- * offset (one open file description), close_range drops them, F_GETFL
+ * offset (one open file description), close_range and closefrom drop them, F_GETFL
  * reports read-only, and a program that closes or dup2s over the
  * library's placeholder fd does not break later opens. */
 #include <linux/close_range.h>
@@ -44,6 +44,10 @@ int main(int argc, char **argv)
 	ASSERT(fd2 >= 0 && read(fd2, buf, 5) == 5 && !memcmp(buf, "hello", 5));
 	ASSERT(close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) == 0 && read(fd2, buf, 1) == 1);
 	ASSERT(close_range(3, ~0U, 0) == 0);
+	fd = open(CT_MNT "/a.txt", O_RDONLY);
+	ASSERT(fd == 3);
+	closefrom(3);
+	ASSERT(read(fd, buf, 1) < 0 && errno == EBADF);
 	fd = open(CT_MNT "/a.txt", O_RDONLY);
 	ASSERT(fd == 3 && read(fd, buf, 5) == 5 && isatty(fd) == 0 && errno == ENOTTY);
 	struct flock fl = { .l_type = F_RDLCK };
