@@ -391,21 +391,6 @@ static int make_parents(int dfd, char *name)
 	return 0;
 }
 
-static int pwrite_all(int fd, const char *p, size_t n, uint64_t off)
-{
-	while (n) {
-		ssize_t k = pwrite(fd, p, n, (off_t)off);
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k <= 0)
-			return -1;
-		p += k;
-		n -= (size_t)k;
-		off += (uint64_t)k;
-	}
-	return 0;
-}
-
 static int is_zero(const char *p, size_t n)
 {
 	return n == 0 || (p[0] == 0 && memcmp(p, p + 1, n - 1) == 0);
@@ -419,7 +404,7 @@ static int write_sparse(int fd, const char *p, uint64_t size)
 		size_t n = (size_t)(size - off < blk ? size - off : blk);
 		if (is_zero(p + off, n))
 			continue;
-		if (pwrite_all(fd, p + off, n, off) < 0)
+		if (fs_pwrite_all(fd, p + off, n, off) != 0)
 			return -1;
 	}
 	return ftruncate(fd, (off_t)size);

@@ -141,9 +141,10 @@ static enum fs_result rec_check(const struct fs_rec *r, size_t avail, uint32_t n
 		     !memchr(name + r->name_len, 0, r->target_len);
 	else
 		ok = 0;
+	char show[256];
 	if (!ok)
-		return fs_seterr(err, FS_ERR_FORMAT, 0, NULL, "metadata record for %.*s is inconsistent",
-				 (int)r->name_len, name);
+		return fs_seterr(err, FS_ERR_FORMAT, 0, NULL, "metadata record for %s is inconsistent",
+				 fs_name_show(name, r->name_len, show, sizeof(show)));
 	return FS_OK;
 }
 
@@ -204,9 +205,10 @@ static enum fs_result normalise(struct bent **vp, uint64_t *np, struct fs_err *e
 						v[w - 1] = v[i];
 					continue;
 				}
+				char show[256];
 				return fs_seterr(err, FS_ERR_FORMAT, 0, NULL,
-						 "path %.*s appears twice in the dataset",
-						 (int)v[i].name_len, v[i].name);
+						 "path %s appears twice in the dataset",
+						 fs_name_show(v[i].name, v[i].name_len, show, sizeof(show)));
 			}
 			v[w++] = v[i];
 		}
@@ -219,10 +221,12 @@ static enum fs_result normalise(struct bent **vp, uint64_t *np, struct fs_err *e
 			int64_t p = bfind(v, n, v[i].name, (size_t)(s - v[i].name));
 			if (p < 0)
 				missing++;
-			else if (ent_type(&v[p]) != S_IFDIR)
+			else if (ent_type(&v[p]) != S_IFDIR) {
+				char show[256];
 				return fs_seterr(err, FS_ERR_FORMAT, 0, NULL,
-						 "%.*s is inside %.*s, which is not a directory",
-						 (int)v[i].name_len, v[i].name, (int)(s - v[i].name), v[i].name);
+						 "%s is inside a path that is not a directory",
+						 fs_name_show(v[i].name, v[i].name_len, show, sizeof(show)));
+			}
 		}
 		if (!missing) {
 			*np = n;

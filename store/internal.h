@@ -10,8 +10,9 @@
 int fs_name_ok(const char *s, size_t n);
 /* Bytewise order, shorter first on a common prefix. */
 int fs_name_cmp(const char *a, size_t an, const char *b, size_t bn);
-/* Write all of buf at off; 0 or errno. */
-int fs_pwrite_all(int fd, const void *buf, size_t len, uint64_t off);
+/* A name made safe for a one-line message: control bytes become \xNN;
+ * truncated to fit out (cap >= 8). Returns out. */
+const char *fs_name_show(const char *s, size_t n, char *out, size_t cap);
 
 static inline uint64_t fs_align(uint64_t x, uint64_t a)
 {

@@ -54,6 +54,25 @@ int fs_name_cmp(const char *a, size_t an, const char *b, size_t bn)
 	return an < bn ? -1 : an > bn ? 1 : 0;
 }
 
+const char *fs_name_show(const char *s, size_t n, char *out, size_t cap)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t o = 0;
+	for (size_t i = 0; i < n && o + 5 < cap; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c < 0x20 || c == 0x7f) {
+			out[o++] = '\\';
+			out[o++] = 'x';
+			out[o++] = hex[c >> 4];
+			out[o++] = hex[c & 15];
+		} else {
+			out[o++] = (char)c;
+		}
+	}
+	out[o] = 0;
+	return out;
+}
+
 struct span {
 	uint64_t off, len;
 };
@@ -135,8 +154,9 @@ static enum fs_result check_entries(const struct fs_part_hdr *h, const struct fs
 			break;
 		}
 		if (prev && fs_name_cmp(prev, prevn, en, e->name_len) >= 0) {
+			char show[256];
 			r = fs_seterr(err, FS_ERR_FORMAT, 0, name, "entry %llu (%s): index not sorted or duplicate name",
-				      (unsigned long long)i, en);
+				      (unsigned long long)i, fs_name_show(en, e->name_len, show, sizeof(show)));
 			break;
 		}
 		prev = en;
@@ -165,8 +185,9 @@ static enum fs_result check_entries(const struct fs_part_hdr *h, const struct fs
 		else if (type == S_IFREG && e->method == FS_METHOD_DEFLATE && e->stored == 0 && e->size)
 			bad = "empty compressed blob";
 		if (bad) {
+			char show[256];
 			r = fs_seterr(err, FS_ERR_FORMAT, 0, name, "entry %llu (%s): %s",
-				      (unsigned long long)i, en, bad);
+				      (unsigned long long)i, fs_name_show(en, e->name_len, show, sizeof(show)), bad);
 			break;
 		}
 		if (type != S_IFDIR && e->stored)
@@ -367,11 +388,13 @@ enum fs_result fs_part_extract(const struct fs_part *p, uint64_t i, void *dst, s
 		return FS_OK;
 	enum fs_result r = fs_blob_decode(e->method, p->base + e->data_off, e->stored, dst,
 					  e->size, e->crc);
-	if (r == FS_ERR_CRC)
-		return fs_seterr(err, r, 0, p->name, "%s: checksum mismatch (damaged data)",
-				 fs_part_ename(p, e));
+	char show[256];
 	if (r)
-		return fs_seterr(err, r, 0, p->name, "%s: %s", fs_part_ename(p, e), fs_result_str(r));
+		fs_name_show(fs_part_ename(p, e), e->name_len, show, sizeof(show));
+	if (r == FS_ERR_CRC)
+		return fs_seterr(err, r, 0, p->name, "%s: checksum mismatch (damaged data)", show);
+	if (r)
+		return fs_seterr(err, r, 0, p->name, "%s: %s", show, fs_result_str(r));
 	return FS_OK;
 }
 

@@ -10,6 +10,7 @@
 #include "store.h"
 
 #define WBUF (4u << 20)
+#define WDIRECT (256u << 10)   /* blobs this large skip the buffer */
 
 struct fs_partw {
 	int fd;
@@ -70,8 +71,11 @@ static int put(struct fs_partw *w, const void *buf, size_t len)
 		if (e)
 			return e;
 	}
-	if (len >= WBUF) {
-		int e = fs_pwrite_all(w->fd, buf, len, w->wstart);
+	if (len >= WDIRECT) {
+		int e = w->wlen ? flush(w) : 0;
+		if (e)
+			return e;
+		e = fs_pwrite_all(w->fd, buf, len, w->wstart);
 		w->wstart += len;
 		w->pos += len;
 		return e;
@@ -146,9 +150,11 @@ enum fs_result fs_partw_add(struct fs_partw *w, const struct fs_winfo *in,
 	    (type != S_IFREG && in->method != FS_METHOD_RAW) ||
 	    (type != S_IFREG && type != S_IFDIR && w->part_index != 0) ||
 	    (type == S_IFDIR && w->part_index != 0) ||
-	    (in->method == FS_METHOD_RAW && stored != in->size))
-		return fs_seterr(err, FS_ERR_ARG, 0, w->path, "%.*s: inconsistent entry",
-				 (int)in->name_len, in->name);
+	    (in->method == FS_METHOD_RAW && stored != in->size)) {
+		char show[256];
+		return fs_seterr(err, FS_ERR_ARG, 0, w->path, "%s: inconsistent entry",
+				 fs_name_show(in->name, in->name_len, show, sizeof(show)));
+	}
 	if (grow((void **)&w->ents, &w->cap, w->n + 1, sizeof(*w->ents)) ||
 	    grow((void **)&w->tnames, &w->tcap, w->tlen + in->name_len + 1, 1))
 		return fs_seterr(err, FS_ERR_NOMEM, 0, w->path, "out of memory");
@@ -204,7 +210,9 @@ enum fs_result fs_partw_finish(struct fs_partw *w, uint64_t dataset_id,
 		if (i && fs_name_cmp(names + w->ents[i - 1].name_off, w->ents[i - 1].name_len, s,
 				     d->name_len) == 0) {
 			free(names);
-			return fs_seterr(err, FS_ERR_ARG, 0, w->path, "duplicate entry %s", s);
+			char show[256];
+			return fs_seterr(err, FS_ERR_ARG, 0, w->path, "duplicate entry %s",
+					 fs_name_show(s, d->name_len, show, sizeof(show)));
 		}
 		memcpy(names + nl, s, d->name_len + 1);
 		d->name_off = nl;

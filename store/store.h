@@ -48,6 +48,10 @@ enum fs_result fs_seterr(struct fs_err *err, enum fs_result code, int sys,
 	__attribute__((format(printf, 5, 6)));
 const char *fs_result_str(enum fs_result r);
 
+/* Write all of buf at file offset off, retrying short writes and EINTR.
+ * Returns 0 or an errno (ENOSPC when the device takes no more). */
+int fs_pwrite_all(int fd, const void *buf, size_t len, uint64_t off);
+
 /* crc32 as libdeflate computes it (crc = 0 to start). */
 uint32_t fs_crc32(uint32_t crc, const void *buf, size_t len);
 /* 64-bit FNV-1a, the hash of the metadata image. */
