@@ -93,7 +93,7 @@ def parse_args(argv):
     ap.add_argument("--max-steps", type=int, default=0, help="stop an epoch after N steps (0: all)")
     ap.add_argument("--json", metavar="FILE", help="write the run's summary as JSON (rank 0)")
     ap.add_argument("--hash-samples", metavar="FILE",
-                    help="write 'path sha256' of every sample's tensor, then train")
+                    help="write 'PATH CLASS SHA256' of every sample's decoded tensor (rank 0), then train")
     ap.add_argument("--quiet", action="store_true", help="only the final summary")
     return ap.parse_args(argv)
 
