@@ -18,8 +18,25 @@
 #include "env.h"
 #include "fx.h"
 
+/* Room for the records of the slots this rank contributes, faulted in
+ * up front (records are about 56 bytes plus the name, padded to 8). */
+static void reserve(struct fx_ctx *c, struct fs_recbuf *rb)
+{
+	size_t est = 4096;
+	for (uint32_t s = 0; s < c->nslot; s++) {
+		const struct fs_part *p = fx_slot_primary(c, s) == c->rank ? fx_part(c, s) : NULL;
+		if (p)
+			est += fs_part_header(p)->nent * 64 + fs_part_header(p)->names_size;
+	}
+	if ((rb->buf = malloc(est))) {
+		rb->cap = est;
+		fx_prefault(rb->buf, est);
+	}
+}
+
 static int contribute(struct fx_ctx *c, struct fs_recbuf *rb)
 {
+	reserve(c, rb);
 	for (uint32_t s = 0; s < c->nslot; s++) {
 		if (fx_slot_primary(c, s) != c->rank)
 			continue;
@@ -79,7 +96,7 @@ static int gather(struct fx_ctx *c, const struct fs_recbuf *rb, uint8_t **out, s
 		if (layout(sizes, c->node_size, counts, displs, &node_total) != 0) {
 			fx_errf(c, "metadata of more than 16 GiB on one node: split the dataset into several");
 			rc = FX_EXIT_FAIL;
-		} else if (!(nodebuf = malloc(node_total ? node_total * 8 : 8))) {
+		} else if (!(nodebuf = fx_big_alloc(node_total * 8))) {
 			rc = FX_EXIT_FAIL;
 		}
 	}
@@ -92,7 +109,7 @@ static int gather(struct fx_ctx *c, const struct fs_recbuf *rb, uint8_t **out, s
 		if (layout(sizes, c->nnodes, counts, displs, &total) != 0) {
 			fx_errf(c, "metadata of more than 16 GiB: split the dataset into several");
 			rc = FX_EXIT_FAIL;
-		} else if (!(all = malloc(total ? total * 8 : 8))) {
+		} else if (!(all = fx_big_alloc(total * 8))) {
 			rc = FX_EXIT_FAIL;
 		}
 		rc = fx_agree(c->leaders, rc);
@@ -100,13 +117,13 @@ static int gather(struct fx_ctx *c, const struct fs_recbuf *rb, uint8_t **out, s
 			MPI_Allgatherv(nodebuf, (int)node_total, unit, all, counts, displs, unit, c->leaders);
 	}
 	MPI_Type_free(&unit);
-	free(nodebuf);
+	fx_big_free(nodebuf, node_total * 8);
 	free(sizes);
 	free(counts);
 	free(displs);
 	rc = fx_agree(c->world, rc);
 	if (rc) {
-		free(all);
+		fx_big_free(all, total * 8);
 		return rc;
 	}
 	*out = all;
@@ -154,7 +171,9 @@ int fx_meta_build(struct fx_ctx *c)
 {
 	double t = fx_now();
 	struct fs_recbuf rb = {0};
-	int rc = fx_agree(c->world, contribute(c, &rb));
+	int rc = contribute(c, &rb);
+	FX_DEBUG(c, "%zu bytes of records from this rank after %.3f s", rb.len, fx_now() - t);
+	rc = fx_agree(c->world, rc);
 	uint8_t *recs = NULL;
 	size_t len = 0;
 	if (!rc)
@@ -165,7 +184,7 @@ int fx_meta_build(struct fx_ctx *c)
 	FX_INFO(c, "records ready after %.3f s (%zu bytes here)", fx_now() - t, len);
 	if (c->node_rank == 0)
 		rc = build(c, recs, len);
-	free(recs);
+	fx_big_free(recs, len);
 	rc = fx_agree(c->world, rc);
 	if (rc)
 		return rc;
