@@ -23,8 +23,8 @@ echo "rank $RANK: victim $rv, readers $ra $rb"
 [ $rv = 137 ] && [ $ra = 0 ] && [ $rb = 0 ] || { cat "$d/a" "$d/b"; exit 1; }
 "$rl" /fanstore "$orig" "$list" 1 || exit 1
 SH
-job 2 --data "$T/data" -- bash "$T/cmd.sh" "$HB/rloop" "$T/orig" "$T/list" "$T" >"$T/out" 2>&1 || { cat "$T/out"; fail "job failed"; }
-cat "$T/out"
+job_exits 2 --data "$T/data" -- bash "$T/cmd.sh" "$HB/rloop" "$T/orig" "$T/list" "$T"
+all_exits 0
 [ "$(grep -c 'victim 137, readers 0 0' "$T/out")" -eq 2 ] || fail "not every rank reported"
 ok "killed reader: the others read every byte right, the launcher serves on"
 no_strays "readers" "rloop /fanstore $T/orig"

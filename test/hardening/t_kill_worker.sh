@@ -6,9 +6,8 @@
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/common.sh"
 mkdata --files 60 --dirs 3 --sizes 1,4096,100000,300000,1500000
-job 2 --data "$T/data" -- "$HB/loader" /fanstore "$T/orig" "$T/list" 4 2 >"$T/out" 2>&1 ||
-	{ cat "$T/out"; fail "job failed"; }
-cat "$T/out"
+job_exits 2 --data "$T/data" -- "$HB/loader" /fanstore "$T/orig" "$T/list" 4 2
+all_exits 0
 [ "$(grep -c 'worker 0 killed, 3 workers and a replacement read every byte right' "$T/out")" -eq 2 ] ||
 	fail "not every rank's loader reported"
 ok "killed worker: the rest read right"
