@@ -2,12 +2,19 @@
 # $(B)/test/AREA/NAME, linked with the store.  test/run.sh runs the ones
 # called t_* (and every test/AREA/t_*.sh).  Fuzz targets live in test/fuzz/
 # and are built by clang with libFuzzer (see fuzz rules below).
-TEST_C   := $(filter-out test/fuzz/%,$(wildcard test/*/*.c))
+TEST_SHIM_C := $(wildcard test/*/shim_*.c)
+TEST_C   := $(filter-out test/fuzz/% $(TEST_SHIM_C),$(wildcard test/*/*.c))
 TEST_BIN := $(patsubst test/%.c,$(B)/test/%,$(TEST_C))
+TEST_SHIM := $(patsubst test/%.c,$(B)/test/%.so,$(TEST_SHIM_C))
 
 $(B)/test/%: test/%.c $(STORE_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(STORE_LIB) $(STORE_LIBS) -lpthread
+
+# test/AREA/shim_NAME.c: a small library a test preloads into a program.
+$(B)/test/%.so: test/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -shared -o $@ $< -ldl
 
 FUZZ_C   := $(wildcard test/fuzz/fuzz_*.c)
 FUZZ_BIN := $(patsubst test/fuzz/%.c,$(B)/fuzz/%,$(FUZZ_C))
@@ -20,7 +27,7 @@ $(B)/fuzz/%: test/fuzz/%.c $(STORE_SRC) $(wildcard store/*.h)
 	  -o $@ $< $(STORE_SRC) $(STORE_LIBS)
 
 .PHONY: tests fuzzers
-tests: all $(TEST_BIN)
+tests: all $(TEST_BIN) $(TEST_SHIM)
 fuzzers: $(FUZZ_BIN)
 
 test:
