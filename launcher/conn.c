@@ -52,6 +52,7 @@ int fx_conn_accept(struct srv *s)
 		cn->fd = fd;
 		cn->gen = ++s->gen;
 		cn->inlen = 0;
+		cn->inflight = cn->queued = 0;
 		cn->head = cn->tail = NULL;
 		FX_DEBUG(s->c, "client %zu connected (pid %d)", k, (int)cr.pid);
 	}
@@ -70,6 +71,7 @@ void fx_conn_close(struct srv *s, size_t k)
 		free(b);
 	}
 	cn->tail = NULL;
+	cn->queued = cn->inflight = 0;
 }
 
 /* Write what can be written now.  -1 when the peer is gone. */
@@ -89,6 +91,7 @@ static int flush(struct conn *cn)
 		while (cn->head && left >= cn->head->len - cn->head->off) {
 			struct obuf *b = cn->head;
 			left -= b->len - b->off;
+			cn->queued -= b->len;
 			cn->head = b->next;
 			free(b);
 		}
@@ -110,6 +113,7 @@ void fx_conn_send(struct srv *s, size_t k, struct obuf *b)
 	}
 	b->next = NULL;
 	b->off = 0;
+	cn->queued += b->len;
 	if (cn->tail)
 		cn->tail->next = b;
 	else
@@ -149,6 +153,21 @@ static void handle(struct srv *s, size_t k, const uint8_t *msg)
 		fx_conn_send(s, k, fx_reply_error(req.id, ENOMEM));
 }
 
+int fx_conn_drain(struct srv *s, size_t k)
+{
+	struct conn *cn = s->conns[k];
+	size_t off = 0, one = sizeof(struct fs_req);
+	while (cn->inlen - off >= one && fx_conn_readable(cn)) {
+		handle(s, k, cn->in + off);
+		if (cn->fd < 0)
+			return -1;
+		off += one;
+	}
+	memmove(cn->in, cn->in + off, cn->inlen - off);
+	cn->inlen -= off;
+	return 0;
+}
+
 int fx_conn_io(struct srv *s, size_t k, short revents)
 {
 	struct conn *cn = s->conns[k];
@@ -158,9 +177,15 @@ int fx_conn_io(struct srv *s, size_t k, short revents)
 			return -1;
 		}
 	}
-	if (!(revents & (POLLIN | POLLHUP | POLLERR)))
+	if (revents & (POLLHUP | POLLERR)) {
+		/* The peer is gone: nobody will read the replies. */
+		FX_DEBUG(s->c, "client %zu hung up", k);
+		fx_conn_close(s, k);
+		return -1;
+	}
+	if (!(revents & POLLIN))
 		return 0;
-	for (;;) {
+	while (fx_conn_readable(cn) && cn->inlen < sizeof cn->in) {
 		ssize_t r = read(cn->fd, cn->in + cn->inlen, sizeof cn->in - cn->inlen);
 		if (r < 0 && errno == EINTR)
 			continue;
@@ -172,14 +197,8 @@ int fx_conn_io(struct srv *s, size_t k, short revents)
 			return -1;
 		}
 		cn->inlen += (size_t)r;
-		size_t off = 0, one = sizeof(struct fs_req);
-		while (cn->inlen - off >= one) {
-			handle(s, k, cn->in + off);
-			if (cn->fd < 0)
-				return -1;
-			off += one;
-		}
-		memmove(cn->in, cn->in + off, cn->inlen - off);
-		cn->inlen -= off;
+		if (fx_conn_drain(s, k) != 0)
+			return -1;
 	}
+	return 0;
 }

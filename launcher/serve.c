@@ -146,6 +146,7 @@ int fx_forward(struct srv *s, size_t k, const struct fs_req *req, int owner)
 	f->buf = b;
 	f->conn = k;
 	f->gen = s->conns[k]->gen;
+	s->conns[k]->inflight += req->length;
 	f->client_id = req->id;
 	f->length = req->length;
 	f->tag = next_tag(s);
@@ -293,6 +294,8 @@ static void reply_arrived(struct srv *s, void *obj, const MPI_Status *st)
 		b->len = sizeof rep + (rep.type == FS_MSG_DATA ? rep.length : 0);
 	}
 	if (alive)
+		s->conns[f->conn]->inflight -= f->length;
+	if (alive)
 		fx_conn_send(s, f->conn, b);
 	else
 		free(b);
@@ -371,7 +374,8 @@ static size_t fill_pollfds(struct srv *s, struct pollfd **pfds, size_t *cap)
 	p[n++] = (struct pollfd){.fd = s->lfd, .events = POLLIN};
 	for (size_t k = 0; k < s->nconn && n < *cap; k++) {
 		struct conn *cn = s->conns[k];
-		p[n++] = (struct pollfd){.fd = cn->fd, .events = (short)(POLLIN | (cn->head ? POLLOUT : 0))};
+		short ev = (short)((fx_conn_readable(cn) ? POLLIN : 0) | (cn->head ? POLLOUT : 0));
+		p[n++] = (struct pollfd){.fd = cn->fd, .events = ev};
 	}
 	return n;
 }
@@ -391,6 +395,11 @@ int fx_serve(struct fx_ctx *c, struct fx_child *ch, int sfd, int lfd)
 	while (phase < 4) {
 		int did = mpi_requests(&s) | rs_test(&s, &s.fwds, reply_arrived) |
 			  rs_test(&s, &s.sends, send_done);
+		for (size_t k = 0; k < s.nconn; k++) {
+			struct conn *cn = s.conns[k];
+			if (cn->fd >= 0 && cn->inlen >= sizeof(struct fs_req) && fx_conn_readable(cn))
+				fx_conn_drain(&s, k);
+		}
 		size_t n = fill_pollfds(&s, &pfds, &cap);
 		struct timespec ts = {0, wait_us * 1000};
 		int ready = ppoll(pfds, n, &ts, NULL);

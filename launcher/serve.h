@@ -19,11 +19,17 @@ struct obuf {
 };
 
 #define FX_CONN_IN (64u * 1024)
+/* A connection owed more reply bytes than this (in flight + queued) is
+ * not read from until it has taken some: memory stays bounded whatever
+ * a client asks for. */
+#define FX_CONN_OWED_MAX (64u << 20)
 
 struct conn {
 	int fd;                 /* -1: free slot */
 	uint64_t gen;           /* tells a reused slot from its earlier self */
 	size_t inlen;
+	uint64_t inflight;       /* reply bytes of forwarded requests */
+	uint64_t queued;         /* bytes in the queue below */
 	struct obuf *head, *tail;
 	uint8_t in[FX_CONN_IN];
 };
@@ -67,12 +73,19 @@ struct obuf *fx_reply_error(uint64_t id, int status);
 int fx_forward(struct srv *s, size_t k, const struct fs_req *req, int owner);
 
 /* conn.c */
+static inline int fx_conn_readable(const struct conn *cn)
+{
+	return cn->inflight + cn->queued <= FX_CONN_OWED_MAX;
+}
 int fx_conn_accept(struct srv *s);
 /* Read and handle requests; write queued replies.  0, or -1 when the
  * connection is gone (then it is closed). */
 int fx_conn_io(struct srv *s, size_t k, short revents);
 /* Queue b (NULL: out of memory, close) and write what can be written. */
 void fx_conn_send(struct srv *s, size_t k, struct obuf *b);
+/* Handle the whole requests read so far, as far as the connection may
+ * be owed more.  -1 when the connection was closed. */
+int fx_conn_drain(struct srv *s, size_t k);
 void fx_conn_close(struct srv *s, size_t k);
 
 #endif /* FANSTORE_SERVE_H */
