@@ -11,7 +11,10 @@
  * the tree), static and Go binaries, io_uring, raw syscall(2), getdents64
  * on a virtual fd, glibc's fts_* and other walkers called inside libc,
  * /proc/self/fd links of virtual fds (they name the job directory), and
- * symlinks outside the prefix that point into it.  A symlink of the
+ * symlinks outside the prefix that point into it.  The mount point does
+ * not appear in its parent's listing.  A file opened through stdio, mmap
+ * or splice lives on in a memfd: fstat on that fd reports the memfd
+ * (right size, other fields not the dataset's).  A symlink of the
  * dataset whose target leaves the tree resolves against the mount, not
  * against where the tree was packed.  ".." is resolved lexically.
  */
