@@ -59,6 +59,7 @@ struct fx_ctx {
 	int node_rank, node_size;
 	int node_id, nnodes;       /* node index among leaders, node count */
 	int *node_ranks;           /* world ranks of this node, node_size */
+	int *node_of;              /* node index of every world rank, nranks */
 	int tag_ub;
 
 	struct fs_manifest man;

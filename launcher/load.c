@@ -3,10 +3,12 @@
  *
  * Scatter partition slot s is held by rank s % nranks and, with
  * --replicas R, by the next R-1 ranks.  On each node the lowest rank that
- * holds a slot copies it (verbatim: data stays compressed at rest) under a
- * temporary name, renames it and validates it (fs_part_open +
- * fs_manifest_match).  The broadcast partition is read by rank 0 alone and
- * sent over MPI to every node leader.
+ * holds a slot (its copier) puts it in the job directory (verbatim: data
+ * stays compressed at rest) under a temporary name, renames it and
+ * validates it (fs_part_open + fs_manifest_match).  Only the copier on
+ * the primary holder's node reads the shared file system; copiers on
+ * other nodes (replicas) get the bytes from it over MPI.  The broadcast
+ * partition is read by rank 0 alone and sent to every node leader.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -78,15 +80,28 @@ void fx_plan_node(struct fx_ctx *c)
 	}
 }
 
-/* This rank copies slot s when it is the lowest rank of the node holding it. */
+/* The lowest rank on `node` that holds slot s, or -1. */
+static int node_copier(const struct fx_ctx *c, uint32_t s, int node)
+{
+	int best = -1;
+	for (unsigned k = 0; k < copies(c); k++) {
+		int h = (fx_slot_primary(c, s) + (int)k) % c->nranks;
+		if (c->node_of[h] == node && (best < 0 || h < best))
+			best = h;
+	}
+	return best;
+}
+
+/* This rank puts slot s in its node's job directory. */
 static int copier(const struct fx_ctx *c, uint32_t s)
 {
-	if (!c->held[s])
-		return 0;
-	for (int i = 0; i < c->node_size && c->node_ranks[i] < c->rank; i++)
-		if (fx_holds(c, c->node_ranks[i], s))
-			return 0;
-	return 1;
+	return c->held[s] && node_copier(c, s, c->node_id) == c->rank;
+}
+
+/* The one rank that reads slot s from the shared file system. */
+static int reader(const struct fx_ctx *c, uint32_t s)
+{
+	return node_copier(c, s, c->node_of[fx_slot_primary(c, s)]);
 }
 
 static void slot_name(const struct fx_ctx *c, uint32_t s, char *buf, size_t len)
@@ -251,7 +266,7 @@ static int load_scatter(struct fx_ctx *c)
 	uint8_t *buf = NULL;
 	int rc = 0;
 	for (uint32_t s = 0; s < c->man.hdr.npart && !rc; s++) {
-		if (!copier(c, s))
+		if (!copier(c, s) || reader(c, s) != c->rank)
 			continue;
 		if (!buf && !(buf = malloc(FX_COPY_BUF)))
 			return FX_EXIT_FAIL;
@@ -331,10 +346,100 @@ static int load_bcast(struct fx_ctx *c)
 	return install(c, s, tmp);
 }
 
+/* Receive slot s from rank `from` into the job directory.  Every chunk is
+ * received even after a local failure, so that the sender never waits. */
+static int recv_slot(struct fx_ctx *c, uint32_t s, int from, uint8_t *buf)
+{
+	char name[32], tmp[PATH_MAX];
+	slot_name(c, s, name, sizeof name);
+	int fd = tmp_open(c, name, tmp, sizeof tmp), made = fd >= 0, failed = fd < 0;
+	uint64_t total = c->man.parts[s].file_size;
+	for (uint64_t done = 0; done < total;) {
+		size_t n = total - done < FX_COPY_BUF ? (size_t)(total - done) : FX_COPY_BUF;
+		MPI_Recv(buf, (int)n, MPI_BYTE, from, FX_TAG_BCAST, c->world, MPI_STATUS_IGNORE);
+		if (fd >= 0 && write_all(fd, buf, n) != 0) {
+			fx_errf(c, "writing %s: %s", tmp, strerror(errno));
+			close(fd);
+			fd = -1;
+			failed = 1;
+		}
+		done += n;
+	}
+	if (fd >= 0 && close(fd) != 0) {
+		fx_errf(c, "writing %s: %s", tmp, strerror(errno));
+		failed = 1;
+	}
+	if (failed) {
+		if (made)
+			unlink(tmp);
+		return FX_EXIT_FAIL;
+	}
+	c->held_bytes += total;
+	FX_DEBUG(c, "received %s from rank %d", name, from);
+	return install(c, s, tmp);
+}
+
+static void send_slot(struct fx_ctx *c, uint32_t s, int to)
+{
+	const struct fs_part *p = fx_part(c, s);
+	const uint8_t *base = fs_part_base(p);
+	uint64_t total = c->man.parts[s].file_size;
+	for (uint64_t done = 0; done < total;) {
+		size_t n = total - done < FX_COPY_BUF ? (size_t)(total - done) : FX_COPY_BUF;
+		MPI_Send(base + done, (int)n, MPI_BYTE, to, FX_TAG_BCAST, c->world);
+		done += n;
+	}
+}
+
+/* Holder k of slot s gets it over MPI from the reader (*from) when it is
+ * its node's copier on a node other than the reader's. */
+static int replica_target(const struct fx_ctx *c, uint32_t s, unsigned k, int *from)
+{
+	int h = (fx_slot_primary(c, s) + (int)k) % c->nranks;
+	*from = reader(c, s);
+	if (c->node_of[h] == c->node_of[*from] || node_copier(c, s, c->node_of[h]) != h)
+		return -1;
+	return h;
+}
+
+/*
+ * Replicas on other nodes: slot by slot, in the same order on every rank,
+ * the reader sends the partition to each other node's copier, so every
+ * transfer has its two ends in the same step and none can wait on another.
+ */
+static int load_replicas(struct fx_ctx *c)
+{
+	if (copies(c) < 2)
+		return 0;
+	int need = 0, from;
+	for (uint32_t s = 0; s < c->man.hdr.npart; s++)
+		for (unsigned k = 0; k < copies(c); k++)
+			need |= replica_target(c, s, k, &from) == c->rank;
+	uint8_t *buf = need ? malloc(FX_COPY_BUF) : NULL;
+	if (fx_agree(c->world, need && !buf ? FX_EXIT_FAIL : 0)) {
+		free(buf);
+		return FX_EXIT_FAIL;
+	}
+	int rc = 0;
+	for (uint32_t s = 0; s < c->man.hdr.npart; s++) {
+		for (unsigned k = 0; k < copies(c); k++) {
+			int h = replica_target(c, s, k, &from);
+			if (h >= 0 && c->rank == from)
+				send_slot(c, s, h);
+			if (h >= 0 && c->rank == h && recv_slot(c, s, from, buf))
+				rc = FX_EXIT_FAIL;
+		}
+	}
+	free(buf);
+	return rc;
+}
+
 int fx_load(struct fx_ctx *c)
 {
 	double t = fx_now();
 	int rc = fx_agree(c->world, load_scatter(c));
+	if (!rc)
+		rc = fx_agree(c->world, load_replicas(c));
 	if (rc)
 		return rc;
 	if (c->man.hdr.has_bcast) {

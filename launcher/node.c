@@ -151,6 +151,10 @@ int fx_node_setup(struct fx_ctx *c)
 	if (!c->node_ranks)
 		return FX_EXIT_FAIL;
 	MPI_Allgather(&c->rank, 1, MPI_INT, c->node_ranks, 1, MPI_INT, c->node);
+	c->node_of = calloc((size_t)c->nranks, sizeof *c->node_of);
+	if (!c->node_of)
+		return FX_EXIT_FAIL;
+	MPI_Allgather(&c->node_id, 1, MPI_INT, c->node_of, 1, MPI_INT, c->world);
 
 	void *ub;
 	int flag = 0;

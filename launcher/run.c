@@ -86,6 +86,7 @@ static void release(struct fx_ctx *c)
 	free(c->held);
 	free(c->on_node);
 	free(c->node_ranks);
+	free(c->node_of);
 	if (c->have_man)
 		fs_manifest_release(&c->man);
 	MPI_Comm *comms[] = {&c->leaders, &c->node, &c->host};

@@ -29,9 +29,11 @@ for ranks in 2 3 4; do
   ok "$ranks ranks as $ranks nodes, remote reads on every rank"
 done
 
-ns_run 3 --replicas 2 --data "$T/ns.ds" -- "$FSREAD" "$T/ns.tree"
+ns_run 3 -vv --replicas 2 --data "$T/ns.ds" -- "$FSREAD" "$T/ns.tree"
 all_exits 0
-ok "--replicas 2"
+# 5 partitions, each on 2 of the 3 nodes: the second copy comes over MPI.
+[ "$(grep -c 'received fs_' "$T/err")" -eq 5 ] || fail "expected 5 replicas received over MPI"
+ok "--replicas 2, second copies sent over MPI"
 
 ns_run 2 --data "$T/ns.ds" -- "$FSREAD" --ping
 all_exits 0
