@@ -6,9 +6,12 @@ $(B)/launcher/%.o: launcher/%.c
 	@mkdir -p $(dir $@)
 	$(MPICC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
 
+# Linked under a temporary name and renamed, so that jobs running while it
+# is rebuilt never find it missing or half-written.
 bin/fanstore-exec: $(LAUNCHER_OBJ) $(STORE_LIB)
 	@mkdir -p $(dir $@)
-	$(MPICC) $(ALL_LDFLAGS) -o $@ $(LAUNCHER_OBJ) $(STORE_LIB) $(STORE_LIBS) -lpthread
+	$(MPICC) $(ALL_LDFLAGS) -o $@.tmp $(LAUNCHER_OBJ) $(STORE_LIB) $(STORE_LIBS) -lpthread
+	mv -f $@.tmp $@
 
 ALL_TARGETS += bin/fanstore-exec
 
