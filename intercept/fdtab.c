@@ -19,8 +19,13 @@
 typedef _Atomic(struct fsi_file *) fsi_slot;
 static _Atomic(fsi_slot *) fsi_tab[L1_SIZE];
 
+/* Free objects: a small list per thread (no lock on the open/close path),
+ * overflowing into a shared one. */
+#define CACHE_MAX 64
 static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct fsi_file *pool;
+static __thread struct fsi_file *cache __attribute__((tls_model("initial-exec")));
+static __thread int ncache __attribute__((tls_model("initial-exec")));
 
 static void pool_atfork_child(void)
 {
@@ -34,12 +39,17 @@ __attribute__((constructor)) static void pool_init(void)
 
 struct fsi_file *fsi_file_new(uint32_t ent, int flags)
 {
-	struct fsi_file *f;
-	pthread_mutex_lock(&pool_lock);
-	f = pool;
-	if (f)
-		pool = f->next;
-	pthread_mutex_unlock(&pool_lock);
+	struct fsi_file *f = cache;
+	if (f) {
+		cache = f->next;
+		ncache--;
+	} else {
+		pthread_mutex_lock(&pool_lock);
+		f = pool;
+		if (f)
+			pool = f->next;
+		pthread_mutex_unlock(&pool_lock);
+	}
 	if (!f && !(f = calloc(1, sizeof *f)))
 		return NULL;
 	f->ent = ent;
@@ -70,6 +80,12 @@ void fsi_file_put(struct fsi_file **fp)
 	free(atomic_exchange(&f->buf, NULL));
 	free(f->dir);
 	f->dir = NULL;
+	if (ncache < CACHE_MAX) {
+		f->next = cache;
+		cache = f;
+		ncache++;
+		return;
+	}
 	pthread_mutex_lock(&pool_lock);
 	f->next = pool;
 	pool = f;
@@ -124,8 +140,6 @@ void fsi_fd_set(int fd, struct fsi_file *f)
 		return;
 	}
 	struct fsi_file *old = atomic_exchange(s, f);
-	if (!old)
-		atomic_fetch_add(&fsi_g.nvirt, 1);
 	fsi_file_put(&old);
 }
 
@@ -134,16 +148,11 @@ struct fsi_file *fsi_fd_take(int fd)
 	fsi_slot *s = slot_of(fd, 0);
 	if (!s)
 		return NULL;
-	struct fsi_file *f = atomic_exchange(s, NULL);
-	if (f)
-		atomic_fetch_sub(&fsi_g.nvirt, 1);
-	return f;
+	return atomic_exchange(s, NULL);
 }
 
 void fsi_fd_each(void (*fn)(int fd, struct fsi_file *f, void *arg), void *arg)
 {
-	if (atomic_load(&fsi_g.nvirt) <= 0)
-		return;
 	for (unsigned i = 0; i < L1_SIZE; i++) {
 		fsi_slot *l2 = atomic_load(&fsi_tab[i]);
 		if (!l2)

@@ -60,7 +60,6 @@ struct fsi_ctx {
 	_Atomic unsigned gen;          /* bumped in a fork child: sockets reconnect */
 	int timeout;                   /* seconds for a remote read */
 	_Atomic(char *) vcwd;          /* virtual cwd (canonical) or NULL */
-	_Atomic long nvirt;            /* virtual fds in the table */
 	_Atomic uint8_t *checked;      /* bit per entry: raw blob crc verified */
 };
 

@@ -30,6 +30,28 @@ static inline int maybe_in(const struct fsi_ctx *c, const char *p)
 	return 0;
 }
 
+/* The common case: an absolute path under the mount with no "//", "/.",
+ * or trailing '/' that names an entry (not a link to follow) needs no
+ * canonicalisation or walk. */
+static inline int plain_hit(struct fsi_ctx *c, const char *p, int flags, struct fsi_res *r)
+{
+	if (!maybe_under(c, p))
+		return 0;
+	const char *rel = p + c->mlen + (p[c->mlen] == '/');
+	size_t len = 0;
+	for (const char *s = rel; *s; s++, len++)
+		if (*s == '/' && (s[1] == '/' || s[1] == '.' || s[1] == 0))
+			return 0;
+	if (len >= PATH_MAX - c->mlen - 1 || (rel[0] == '.' || rel[0] == '/'))
+		return 0;
+	int64_t i = fs_image_lookup(&c->img, rel, len);
+	if (i < 0 || (S_ISLNK(fsi_ent(c, (uint64_t)i)->mode) && !(flags & FSI_NOFOLLOW)))
+		return 0;
+	r->kind = FSI_IN;
+	r->ent = i;
+	return 1;
+}
+
 static inline int has_dotdot(const char *p)
 {
 	for (const char *s = p; (s = strstr(s, "..")) != NULL; s += 2)
@@ -169,6 +191,8 @@ enum fsi_kind fsi_resolve(struct fsi_ctx *c, int dirfd, const char *path, int fl
 	if (path[0] == '/') {
 		if (!maybe_in(c, path))
 			return FSI_OUT;
+		if (plain_hit(c, path, flags, r))
+			return FSI_IN;
 	} else if (path[0] == 0) {
 		struct fsi_file *f = fsi_fd_get(dirfd);
 		if (!f)
