@@ -126,6 +126,8 @@ int fx_jobdir_create(struct fx_ctx *c);
 /* Bytes of cache this node needs; node leader: is there room? */
 uint64_t fx_node_need(const struct fx_ctx *c);
 int fx_check_space(struct fx_ctx *c);
+/* Say that the cache filled up: how much this node needs, what to do. */
+void fx_cache_full(const struct fx_ctx *c);
 void fx_jobdir_remove(struct fx_ctx *c);
 
 /* ---- load.c ---- */

@@ -154,6 +154,16 @@ static int validate(struct fx_ctx *c, uint32_t s, const char *path)
 	return 0;
 }
 
+/* A write into the job directory failed (errno): say which file and
+ * why, and when the cache is full how much this node needs and what to do. */
+static void write_failed(struct fx_ctx *c, const char *tmp)
+{
+	int e = errno;
+	fx_errf(c, "writing %s: %s", tmp, strerror(e));
+	if (e == ENOSPC || e == EDQUOT)
+		fx_cache_full(c);
+}
+
 static int write_all(int fd, const uint8_t *p, size_t n)
 {
 	while (n) {
@@ -238,7 +248,7 @@ static int copy_slot(struct fx_ctx *c, uint32_t s, uint8_t *buf)
 			goto fail;
 		}
 		if (write_all(out, buf, (size_t)r) != 0) {
-			fx_errf(c, "writing %s: %s", tmp, strerror(errno));
+			write_failed(c, tmp);
 			goto fail;
 		}
 		done += (uint64_t)r;
@@ -246,7 +256,7 @@ static int copy_slot(struct fx_ctx *c, uint32_t s, uint8_t *buf)
 	}
 	close(in);
 	if (close(out) != 0) {
-		fx_errf(c, "writing %s: %s", tmp, strerror(errno));
+		write_failed(c, tmp);
 		unlink(tmp);
 		return FX_EXIT_FAIL;
 	}
@@ -320,7 +330,7 @@ static int load_bcast(struct fx_ctx *c)
 		MPI_Bcast(p, (int)n, MPI_BYTE, 0, c->leaders);
 		/* After a write failure keep receiving, so that nobody waits. */
 		if (fd >= 0 && write_all(fd, p, n) != 0) {
-			fx_errf(c, "writing %s: %s", tmp, strerror(errno));
+			write_failed(c, tmp);
 			close(fd);
 			fd = -1;
 			failed = 1;
@@ -332,7 +342,7 @@ static int load_bcast(struct fx_ctx *c)
 	free(buf);
 	fs_part_free(&src);
 	if (fd >= 0 && close(fd) != 0) {
-		fx_errf(c, "writing %s: %s", tmp, strerror(errno));
+		write_failed(c, tmp);
 		failed = 1;
 	}
 	if (rc || failed) {
@@ -358,7 +368,7 @@ static int recv_slot(struct fx_ctx *c, uint32_t s, int from, uint8_t *buf)
 		size_t n = total - done < FX_COPY_BUF ? (size_t)(total - done) : FX_COPY_BUF;
 		MPI_Recv(buf, (int)n, MPI_BYTE, from, FX_TAG_BCAST, c->world, MPI_STATUS_IGNORE);
 		if (fd >= 0 && write_all(fd, buf, n) != 0) {
-			fx_errf(c, "writing %s: %s", tmp, strerror(errno));
+			write_failed(c, tmp);
 			close(fd);
 			fd = -1;
 			failed = 1;
@@ -366,7 +376,7 @@ static int recv_slot(struct fx_ctx *c, uint32_t s, int from, uint8_t *buf)
 		done += n;
 	}
 	if (fd >= 0 && close(fd) != 0) {
-		fx_errf(c, "writing %s: %s", tmp, strerror(errno));
+		write_failed(c, tmp);
 		failed = 1;
 	}
 	if (failed) {

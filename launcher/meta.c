@@ -11,6 +11,7 @@
  * counts and displacements fit in an int up to 16 GiB of records (about
  * 150 million files); beyond that the launcher says so and stops.
  */
+#include <errno.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -161,6 +162,8 @@ static int build(struct fx_ctx *c, const uint8_t *recs, size_t len)
 	    fs_image_build(recs, len, c->man.hdr.dataset_id, pi, c->nslot, (uint32_t)c->nranks,
 			   (uint32_t)c->node_id, path, &err) != FS_OK) {
 		fx_errf(c, "cannot build the metadata image %s: %s", path, err.msg);
+		if (err.sys == ENOSPC || err.sys == EDQUOT)
+			fx_cache_full(c);
 		rc = FX_EXIT_FAIL;
 	}
 	free(pi);

@@ -186,6 +186,13 @@ int fx_check_space(struct fx_ctx *c)
 	return rc;
 }
 
+void fx_cache_full(const struct fx_ctx *c)
+{
+	char a[32];
+	fx_errf(c, "cache directory %s is full: this node needs %s (its partitions and metadata): choose larger node-local storage with --cache DIR or " FS_ENV_CACHE ", or use more nodes",
+		c->cache, fx_bytes(fx_node_need(c), a, sizeof a));
+}
+
 /* ---- stale job directories ---- */
 
 static int pid_is_launcher(long pid)
