@@ -293,7 +293,9 @@ int fx_jobdir_create(struct fx_ctx *c)
 		goto out;
 	remove_stale(c, host);
 	if (mkdir(c->jobdir, 0700) != 0) {
-		fx_errf(c, "cannot create job directory %s: %s", c->jobdir, strerror(errno));
+		int e = errno;
+		fx_errf(c, "cannot create job directory %s: %s%s", c->jobdir, strerror(e),
+			e == EEXIST ? ": another node made it, so the cache is shared between nodes; give node-local storage with --cache DIR or " FS_ENV_CACHE : "");
 		goto out;
 	}
 	c->jobdir_made = 1;

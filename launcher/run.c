@@ -69,9 +69,9 @@ static void summary(struct fx_ctx *c)
 	MPI_Reduce(&c->held_bytes, &copied, 1, MPI_UINT64_T, MPI_SUM, 0, c->world);
 	double t = MPI_Wtime() - c->t0;
 	char a[32], b[32], r[32];
-	fx_say(c, "%d ranks, %d nodes, %llu files, %llu dirs, %llu links, %s raw, %s stored; loaded in %.2f s (%s/s); mount %s, cache %s",
-	       c->nranks, c->nnodes, (unsigned long long)h->nfiles, (unsigned long long)h->ndirs,
-	       (unsigned long long)h->nlinks, fx_bytes(h->raw_bytes, a, sizeof a),
+	fx_say(c, "%d rank%s, %d node%s, %llu files, %llu dirs, %llu links, %s raw, %s stored; loaded in %.2f s (%s/s); mount %s, cache %s",
+	       c->nranks, c->nranks == 1 ? "" : "s", c->nnodes, c->nnodes == 1 ? "" : "s",
+	       (unsigned long long)h->nfiles, (unsigned long long)h->ndirs, (unsigned long long)h->nlinks, fx_bytes(h->raw_bytes, a, sizeof a),
 	       fx_bytes(h->stored_bytes, b, sizeof b), t,
 	       fx_bytes(t > 0 ? (uint64_t)((double)copied / t) : 0, r, sizeof r), c->opt.mount, c->cache);
 }
