@@ -41,3 +41,12 @@ soak: tests
 
 fuzz: fuzzers
 	@test/fuzz/run.sh $(FUZZ_SECONDS)
+
+# make valgrind: memcheck on fanstore-exec and on readers under the library
+# (about 25 s).  make asan: a sanitizer build in build/asan/ and the
+# real-client and hardening tests run there (several minutes).
+valgrind: tests
+	@test/hardening/valgrind.sh
+
+asan:
+	@test/hardening/asan.sh

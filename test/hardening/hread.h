@@ -124,4 +124,13 @@ static inline int hr_list_load(struct hr_list *l, const char *path)
 	return l->n ? 0 : -1;
 }
 
+static inline void hr_list_free(struct hr_list *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->rel[i]);
+	free(l->rel);
+	l->rel = NULL;
+	l->n = 0;
+}
+
 #endif /* HREAD_H */

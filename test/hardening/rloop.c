@@ -24,22 +24,25 @@ int main(int argc, char **argv)
 	long rounds = atol(argv[4]);
 	const char *ready = argc > 5 ? argv[5] : NULL;
 	unsigned long done = 0;
-	for (long r = 0; rounds == 0 || r < rounds; r++) {
-		for (size_t i = 0; i < l.n; i++) {
+	int rc = 0;
+	for (long r = 0; rc == 0 && (rounds == 0 || r < rounds); r++) {
+		for (size_t i = 0; rc == 0 && i < l.n; i++) {
 			enum hr_result res = hr_check(argv[1], argv[2], l.rel[i]);
-			if (res == HR_MISMATCH)
-				return 1;
-			if (res == HR_ERROR) {
+			if (res == HR_MISMATCH) {
+				rc = 1;
+			} else if (res == HR_ERROR) {
 				int e = errno;
 				printf("rloop: error %s: errno %d (%s) after %lu files\n", l.rel[i], e,
 				       strerror(e), done);
 				fflush(stdout);
-				return e == EIO ? 5 : 6;
-			}
-			if (done++ == 0 && ready)
+				rc = e == EIO ? 5 : 6;
+			} else if (done++ == 0 && ready) {
 				close(open(ready, O_WRONLY | O_CREAT | O_CLOEXEC, 0644));
+			}
 		}
 	}
-	printf("rloop: %lu files read, 0 mismatches\n", done);
-	return 0;
+	if (rc == 0)
+		printf("rloop: %lu files read, 0 mismatches\n", done);
+	hr_list_free(&l);
+	return rc;
 }
