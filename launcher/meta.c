@@ -76,8 +76,10 @@ static int layout(const uint64_t *n, int count, int *counts, int *displs, uint64
 /*
  * Two steps, so that only node leaders ever hold every record: each node
  * gathers its ranks' records at its leader (MPI_Gatherv), then the
- * leaders exchange their nodes' records (MPI_Allgatherv).  On the
- * leaders *out is malloc'ed, *outlen bytes; elsewhere NULL.
+ * leaders exchange their nodes' records (MPI_Allgatherv).  A step with a
+ * single participant is skipped (the records are not copied).  On the
+ * leaders *out holds *outlen bytes: rb's own buffer, or one to free with
+ * fx_big_free; elsewhere NULL.
  */
 static int gather(struct fx_ctx *c, const struct fs_recbuf *rb, uint8_t **out, size_t *outlen)
 {
@@ -97,12 +99,14 @@ static int gather(struct fx_ctx *c, const struct fs_recbuf *rb, uint8_t **out, s
 		if (layout(sizes, c->node_size, counts, displs, &node_total) != 0) {
 			fx_errf(c, "metadata of more than 16 GiB on one node: split the dataset into several");
 			rc = FX_EXIT_FAIL;
+		} else if (c->node_size == 1) {
+			nodebuf = rb->buf;
 		} else if (!(nodebuf = fx_big_alloc(node_total * 8))) {
 			rc = FX_EXIT_FAIL;
 		}
 	}
 	rc = fx_agree(c->world, rc);
-	if (!rc)
+	if (!rc && c->node_size > 1)
 		MPI_Gatherv(rb->buf ? (void *)rb->buf : (void *)&none, (int)mine, unit, nodebuf, counts,
 			    displs, unit, 0, c->node);
 	if (!rc && leader) {
@@ -110,21 +114,25 @@ static int gather(struct fx_ctx *c, const struct fs_recbuf *rb, uint8_t **out, s
 		if (layout(sizes, c->nnodes, counts, displs, &total) != 0) {
 			fx_errf(c, "metadata of more than 16 GiB: split the dataset into several");
 			rc = FX_EXIT_FAIL;
+		} else if (c->nnodes == 1) {
+			all = nodebuf;
 		} else if (!(all = fx_big_alloc(total * 8))) {
 			rc = FX_EXIT_FAIL;
 		}
 		rc = fx_agree(c->leaders, rc);
-		if (!rc)
+		if (!rc && c->nnodes > 1)
 			MPI_Allgatherv(nodebuf, (int)node_total, unit, all, counts, displs, unit, c->leaders);
 	}
 	MPI_Type_free(&unit);
-	fx_big_free(nodebuf, node_total * 8);
+	if (nodebuf != rb->buf && nodebuf != all)
+		fx_big_free(nodebuf, node_total * 8);
 	free(sizes);
 	free(counts);
 	free(displs);
 	rc = fx_agree(c->world, rc);
 	if (rc) {
-		fx_big_free(all, total * 8);
+		if (all != rb->buf && all != nodebuf)
+			fx_big_free(all, total * 8);
 		return rc;
 	}
 	*out = all;
@@ -181,13 +189,13 @@ int fx_meta_build(struct fx_ctx *c)
 	size_t len = 0;
 	if (!rc)
 		rc = gather(c, &rb, &recs, &len);
-	fs_recbuf_release(&rb);
-	if (rc)
-		return rc;
-	FX_INFO(c, "records ready after %.3f s (%zu bytes here)", fx_now() - t, len);
-	if (c->node_rank == 0)
+	if (!rc)
+		FX_INFO(c, "records ready after %.3f s (%zu bytes here)", fx_now() - t, len);
+	if (!rc && c->node_rank == 0)
 		rc = build(c, recs, len);
-	fx_big_free(recs, len);
+	if (recs != rb.buf)
+		fx_big_free(recs, len);
+	fs_recbuf_release(&rb);
 	rc = fx_agree(c->world, rc);
 	if (rc)
 		return rc;
