@@ -38,4 +38,15 @@ err_has "nolib.so"
 "$EXEC" --keep --data "$T/e.ds" -- true
 ls "$FANSTORE_CACHE" | grep -q '^fanstore\.' || fail "--keep removed the job directory"
 rm -rf "$FANSTORE_CACHE"/fanstore.*
-ok "missing preload library; --keep"
+FANSTORE_KEEP=1 FANSTORE_VERBOSE=1 "$EXEC" --data "$T/e.ds" -- true 2>"$T/err"
+ls "$FANSTORE_CACHE" | grep -q '^fanstore\.' || fail "FANSTORE_KEEP=1 removed the job directory"
+grep -q '^fanstore-exec\[0\] .*keeping job directory' "$T/err" || fail "FANSTORE_VERBOSE=1 said nothing"
+rm -rf "$FANSTORE_CACHE"/fanstore.*
+ok "missing preload library; --keep, FANSTORE_KEEP, FANSTORE_VERBOSE"
+# Without --cache or FANSTORE_CACHE the cache is /dev/shm when it has room.
+if [ -d /dev/shm ] && [ -w /dev/shm ]; then
+  (unset FANSTORE_CACHE; "$EXEC" --data "$T/e.ds" -- sh -c 'echo "$FANSTORE_JOBDIR"' >"$T/jd")
+  grep -q '^/dev/shm/fanstore\.' "$T/jd" || fail "default cache: $(cat "$T/jd")"
+  [ ! -e "$(cat "$T/jd")" ] || fail "job directory left in /dev/shm"
+  ok "default cache /dev/shm"
+fi
