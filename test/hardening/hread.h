@@ -85,6 +85,22 @@ static inline enum hr_result hr_check(const char *mnt, const char *orig, const c
 	return r;
 }
 
+/* Read fd from its start (pread); 0 when it holds exactly the bytes of
+ * the file orig_path. */
+static inline int hr_check_fd(int fd, const char *orig_path)
+{
+	char *vo;
+	size_t no;
+	if (hr_slurp(orig_path, &vo, &no) != 0)
+		return -1;
+	char *va = malloc(no + 1);
+	ssize_t got = va ? pread(fd, va, no + 1, 0) : -1;
+	int ok = got == (ssize_t)no && memcmp(va, vo, no) == 0;
+	free(va);
+	free(vo);
+	return ok ? 0 : -1;
+}
+
 /* Relative paths, one per line, from a file (newline-free names only). */
 struct hr_list {
 	char **rel;

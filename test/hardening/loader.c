@@ -14,21 +14,6 @@
 
 #include "hread.h"
 
-/* Read the inherited fd from the start; compare with the original file. */
-static int check_fd(int fd, const char *orig_path)
-{
-	char *vo;
-	size_t no;
-	if (hr_slurp(orig_path, &vo, &no) != 0)
-		return -1;
-	char *va = malloc(no + 1);
-	ssize_t got = va ? pread(fd, va, no + 1, 0) : -1;
-	int ok = got == (ssize_t)no && memcmp(va, vo, no) == 0;
-	free(va);
-	free(vo);
-	return ok ? 0 : -1;
-}
-
 static int worker(const char *mnt, const char *orig, const struct hr_list *l, long rounds,
 		  size_t start, int fd, const char *fd_orig, int progress)
 {
@@ -41,7 +26,7 @@ static int worker(const char *mnt, const char *orig, const struct hr_list *l, lo
 					res == HR_ERROR ? strerror(errno) : "wrong bytes");
 				return 1;
 			}
-			if (check_fd(fd, fd_orig) != 0) {
+			if (hr_check_fd(fd, fd_orig) != 0) {
 				fprintf(stderr, "worker %zu: inherited descriptor reads wrong\n", start);
 				return 1;
 			}
@@ -129,7 +114,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "loader: the replacement worker failed (status %#x)\n", st);
 		bad = 1;
 	}
-	if (check_fd(fd, opath) != 0) {
+	if (hr_check_fd(fd, opath) != 0) {
 		fprintf(stderr, "loader: the parent's descriptor reads wrong\n");
 		bad = 1;
 	}

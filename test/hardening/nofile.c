@@ -8,6 +8,12 @@
  * for MNT.  Both must stop with EMFILE after the same number of opens, and
  * opendir on the mount must fail with EMFILE too while stat still works.
  * Then everything is closed and every file reads right again.
+ *
+ *   nofile MNT ORIG LIST LIMIT cold
+ *
+ * Without a warm-up: open up to 10 files of LIST, use up every other
+ * descriptor, then read the open files: they must read right, as on a
+ * kernel file system, where read never needs a new descriptor.
  */
 #include <dirent.h>
 #include <sys/resource.h>
@@ -52,25 +58,74 @@ static int pass(const char *mnt, const char *orig, const struct hr_list *l)
 	return 0;
 }
 
+static int set_limit(const char *v)
+{
+	struct rlimit rl;
+	getrlimit(RLIMIT_NOFILE, &rl);
+	rl.rlim_cur = (rlim_t)atol(v);
+	if (setrlimit(RLIMIT_NOFILE, &rl) != 0) {
+		perror("nofile: setrlimit");
+		return -1;
+	}
+	return 0;
+}
+
+/* Files opened before the limit is reached read right at the limit. */
+static int cold(const char *mnt, const char *orig, const struct hr_list *l)
+{
+	static int fds[MAXFD + 1];
+	int open_fd[10], k = 0, bad = 0;
+	char *want[10];
+	size_t wlen[10];
+	for (size_t i = 0; i < l->n && k < 10; i++) {
+		char p[8192], o[8192];
+		snprintf(p, sizeof p, "%s/%s", mnt, l->rel[i]);
+		snprintf(o, sizeof o, "%s/%s", orig, l->rel[i]);
+		if (hr_slurp(o, &want[k], &wlen[k]) != 0 || (open_fd[k] = open(p, O_RDONLY)) < 0) {
+			fprintf(stderr, "nofile: %s: %s\n", p, strerror(errno));
+			return 1;
+		}
+		k++;
+	}
+	int n = 0;
+	while (n < MAXFD && (fds[n] = open("/dev/null", O_RDONLY)) >= 0)
+		n++;
+	for (int i = 0; i < k; i++) {
+		char *got = malloc(wlen[i] + 1);
+		errno = 0;
+		ssize_t r = got ? pread(open_fd[i], got, wlen[i] + 1, 0) : -1;
+		if (r != (ssize_t)wlen[i] || memcmp(got, want[i], wlen[i]) != 0) {
+			fprintf(stderr, "nofile: %s/%s, opened before the limit, does not read right at the limit: %s\n",
+				mnt, l->rel[i], r < 0 ? strerror(errno) : "wrong bytes");
+			bad = 1;
+		}
+		free(got);
+		free(want[i]);
+	}
+	drain(fds, n);
+	drain(open_fd, k);
+	if (!bad)
+		printf("nofile cold: %d files opened before the limit read right at the limit\n", k);
+	return bad;
+}
+
 int main(int argc, char **argv)
 {
-	if (argc != 5) {
-		fprintf(stderr, "usage: nofile MNT ORIG LIST LIMIT\n");
+	if (argc != 5 && !(argc == 6 && strcmp(argv[5], "cold") == 0)) {
+		fprintf(stderr, "usage: nofile MNT ORIG LIST LIMIT [cold]\n");
 		return 2;
 	}
 	const char *mnt = argv[1], *orig = argv[2];
 	struct hr_list l;
 	if (hr_list_load(&l, argv[3]) != 0)
 		return 2;
-	if (pass(mnt, orig, &l) != 0)
-		return 1;
-	struct rlimit rl;
-	getrlimit(RLIMIT_NOFILE, &rl);
-	rl.rlim_cur = (rlim_t)atol(argv[4]);
-	if (setrlimit(RLIMIT_NOFILE, &rl) != 0) {
-		perror("nofile: setrlimit");
-		return 2;
+	if (argc == 6) {
+		int r = set_limit(argv[4]) != 0 ? 2 : cold(mnt, orig, &l);
+		hr_list_free(&l);
+		return r;
 	}
+	if (pass(mnt, orig, &l) != 0 || set_limit(argv[4]) != 0)
+		return 1;
 	static int fds[MAXFD + 1];
 	int ereal, evirt;
 	int nreal = fill(orig, &l, fds, &ereal);
