@@ -67,6 +67,36 @@ static const uint8_t *local_blob(struct fsi_ctx *c, const struct fs_ment *e)
 	return base + e->off;
 }
 
+/* Map the pages of a blob in one system call rather than one fault per
+ * page (partitions too large to pre-fault at mapping time). */
+static void populate(const uint8_t *d, uint64_t n)
+{
+	if (n < 2 * 4096)
+		return;
+	uintptr_t lo = (uintptr_t)d & ~(uintptr_t)4095, hi = (uintptr_t)(d + n);
+	madvise((void *)lo, hi - lo, MADV_POPULATE_READ);
+}
+
+/* Bit ent of a bitmap: test, and set. */
+static inline int bit_is(_Atomic uint8_t *map, uint32_t ent)
+{
+	return atomic_load_explicit(&map[ent >> 3], memory_order_relaxed) & (1u << (ent & 7));
+}
+
+static inline void bit_set(_Atomic uint8_t *map, uint32_t ent)
+{
+	atomic_fetch_or_explicit(&map[ent >> 3], (uint8_t)(1u << (ent & 7)), memory_order_relaxed);
+}
+
+/* First use of a local entry in this process: map its pages at once. */
+static void first_use(struct fsi_ctx *c, uint32_t ent, const uint8_t *d, uint64_t n)
+{
+	if (!bit_is(c->used, ent)) {
+		populate(d, n);
+		bit_set(c->used, ent);
+	}
+}
+
 static void crc_error(struct fsi_ctx *c, const struct fs_ment *e, enum fs_result rc)
 {
 	fsi_log("%s/%.*s: %s in partition %.16s; refusing to return its bytes",
@@ -83,6 +113,7 @@ static int decode_into(struct fsi_ctx *c, uint32_t ent, const struct fs_ment *e,
 	if (is_local(c, e)) {
 		if (!(src = local_blob(c, e)))
 			return -1;
+		first_use(c, ent, src, e->stored);
 	} else {
 		if (e->method == FS_METHOD_RAW) {
 			if (fsi_remote_fetch(c, ent, dst, e->stored) < 0)
@@ -113,19 +144,21 @@ static int decode_into(struct fsi_ctx *c, uint32_t ent, const struct fs_ment *e,
 	return fsi_fail(EIO);
 }
 
-/* A raw local blob, its crc verified the first time this process uses it
- * (a bit per entry: later reads cost nothing). */
+/* A raw local blob, its crc verified the first time a process of this
+ * node uses it (a shared bit per entry: later reads cost nothing). */
 static const uint8_t *raw_blob(struct fsi_ctx *c, uint32_t ent, const struct fs_ment *e)
 {
 	const uint8_t *d = local_blob(c, e);
-	uint8_t bit = (uint8_t)(1u << (ent & 7));
-	if (!d || (atomic_load_explicit(&c->checked[ent >> 3], memory_order_relaxed) & bit))
+	if (!d)
+		return NULL;
+	first_use(c, ent, d, e->size);
+	if (bit_is(c->verified, ent))
 		return d;
 	if (fs_crc32(0, d, e->size) != e->crc) {
 		crc_error(c, e, FS_ERR_CRC);
 		return errno = EIO, NULL;
 	}
-	atomic_fetch_or_explicit(&c->checked[ent >> 3], bit, memory_order_relaxed);
+	bit_set(c->verified, ent);
 	return d;
 }
 

@@ -60,7 +60,9 @@ struct fsi_ctx {
 	_Atomic unsigned gen;          /* bumped in a fork child: sockets reconnect */
 	int timeout;                   /* seconds for a remote read */
 	_Atomic(char *) vcwd;          /* virtual cwd (canonical) or NULL */
-	_Atomic uint8_t *checked;      /* bit per entry: raw blob crc verified */
+	_Atomic uint8_t *used;         /* bit per entry: pages mapped in this process */
+	_Atomic uint8_t *verified;     /* bit per entry: raw blob crc verified on
+					* this node (JOBDIR/verified, shared) */
 };
 
 extern struct fsi_ctx fsi_g;

@@ -11,6 +11,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 
@@ -113,6 +114,25 @@ static int fsi_set_mount(struct fsi_ctx *c, const char *m)
 	return 0;
 }
 
+/* The node's record of raw blobs whose crc was checked, shared by every
+ * process of the job through JOBDIR/verified; a private one if it cannot
+ * be made (each process then checks for itself). */
+static _Atomic uint8_t *fsi_verified_map(struct fsi_ctx *c)
+{
+	size_t n = c->img.hdr->nent / 8 + 1;
+	char path[PATH_MAX + 16];
+	snprintf(path, sizeof path, "%s/verified", c->jobdir);
+	int fd = fsi_real.open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	void *m = MAP_FAILED;
+	struct stat st;
+	if (fd >= 0 && fsi_real.fstat(fd, &st) == 0 &&
+	    ((size_t)st.st_size >= n || fsi_real.ftruncate(fd, (off_t)n) == 0))
+		m = fsi_real.mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (fd >= 0)
+		fsi_real.close(fd);
+	return m != MAP_FAILED ? m : calloc(n, 1);
+}
+
 static void fsi_set_cwd(struct fsi_ctx *c, const char *cwd)
 {
 	struct fsi_res *r = malloc(sizeof *r);
@@ -155,8 +175,9 @@ static void fsi_init(void)
 	}
 	snprintf(c->jobdir, sizeof c->jobdir, "%s", job);
 	c->parts = calloc(c->img.hdr->nparts ? c->img.hdr->nparts : 1, sizeof *c->parts);
-	c->checked = calloc(c->img.hdr->nent / 8 + 1, 1);
-	if (!c->parts || !c->checked) {
+	c->used = calloc(c->img.hdr->nent / 8 + 1, 1);
+	c->verified = fsi_verified_map(c);
+	if (!c->parts || !c->used || !c->verified) {
 		fs_image_close(&c->img);
 		goto out;
 	}

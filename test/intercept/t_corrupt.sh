@@ -31,10 +31,13 @@ try:
 except OSError as e:
     sys.exit(0 if e.errno == errno.EIO else 2)" 2>/dev/null || fail "python did not get EIO"
 ok "python gets EIO"
-# a raw (stored) blob: its crc is checked on first use, then served in place
+# a raw (stored) blob: its crc is checked on its first use on the node
+# (JOBDIR/verified), then it is served in place
 rm -rf "$T/job"
 "$MKJOB" -l 0 "$T/src" "$T/job"
 vrun cmp "$MNT/bin.dat" "$T/src/bin.dat" || fail "intact raw file differs"
+rm -rf "$T/job"
+"$MKJOB" -l 0 "$T/src" "$T/job"
 "$PY" - "$T/job/fs_0000" "$T/src/bin.dat" <<'PY'
 import sys
 p, src = sys.argv[1], open(sys.argv[2], "rb").read()
@@ -47,3 +50,5 @@ PY
 if vrun cat "$MNT/bin.dat" >"$T/out" 2>"$T/err"; then fail "read of a damaged raw file succeeded"; fi
 grep -q "does not match its checksum" "$T/err" && grep -q "bin.dat" "$T/err" || { cat "$T/err"; fail "raw: unclear message"; }
 ok "damaged raw file: EIO, message: $(head -1 "$T/err")"
+if vrun cat "$MNT/bin.dat" >/dev/null 2>&1; then fail "a second process got the damaged raw file"; fi
+ok "and again in a second process"
