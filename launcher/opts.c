@@ -57,7 +57,12 @@ void fx_usage(const struct fx_ctx *c, FILE *out)
 "COMMAND gets LD_PRELOAD with libfanstore.so (from ../lib next to this\n"
 "program; FANSTORE_LIB=PATH overrides, FANSTORE_LIB= empty preloads nothing),\n"
 "FANSTORE_JOBDIR, FANSTORE_MOUNT, and RANK, WORLD_SIZE, LOCAL_RANK,\n"
-"LOCAL_WORLD_SIZE, MASTER_ADDR, MASTER_PORT for torch.distributed unless set.\n",
+"LOCAL_WORLD_SIZE, MASTER_ADDR, MASTER_PORT for torch.distributed unless set.\n"
+"fanstore-exec owns MPI: a COMMAND that starts MPI itself is refused; use\n"
+"torch.distributed with gloo or nccl, or Horovod with gloo.\n"
+"\n"
+"exit status: COMMAND's; 127 when COMMAND is not found, 126 when it cannot\n"
+"be run, 2 for a bad command line, 1 when the load fails (every rank).\n",
 		FS_DEFAULT_TIMEOUT);
 }
 
