@@ -32,6 +32,14 @@ run_ranks() {
   [ "$(wc -l <"$T/exits")" -eq "$np" ] || fail "expected $np rank exit statuses, got: $(cat "$T/exits")"
 }
 
+# run_single ARGS...: like run_ranks 1, without mpirun (a singleton).
+run_single() {
+  local rc=0
+  timeout -k 5 120 "$EXEC" "$@" 2>"$T/err" || rc=$?
+  cat "$T/err" >&2
+  echo "$rc" >"$T/exits"
+}
+
 # all_exits CODE: every rank of the last run_ranks exited with CODE.
 all_exits() {
   local bad

@@ -16,7 +16,7 @@ cache_empty
 ok "missing path: 127"
 
 printf 'data\n' >"$T/notexec"
-run_ranks 1 --data "$T/c.ds" -- "$T/notexec"
+run_single --data "$T/c.ds" -- "$T/notexec"
 all_exits 126
 cache_empty
 ok "not executable: 126"

@@ -15,7 +15,7 @@ all_exits 2
 err_has "no command after '--'"
 ok "no command"
 
-run_ranks 1 --data "$T/u.ds" --bogus -- true
+run_single --data "$T/u.ds" --bogus -- true
 all_exits 2
 err_has "unknown option '--bogus'"
 ok "unknown option"
@@ -25,7 +25,7 @@ all_exits 2
 err_has "--replicas 0"
 ok "bad --replicas"
 
-run_ranks 1 --mount relative/path --data "$T/u.ds" -- true
+run_single --mount relative/path --data "$T/u.ds" -- true
 all_exits 2
 err_has "not absolute"
 ok "relative --mount"
@@ -44,9 +44,9 @@ done
 ok "--help documents every option"
 
 # Environment variables say the same as flags; flags win.
-FANSTORE_DATA=$T/u.ds FANSTORE_MOUNT=/from-env run_ranks 1 -- sh -c 'test "$FANSTORE_MOUNT" = /from-env'
+FANSTORE_DATA=$T/u.ds FANSTORE_MOUNT=/from-env run_single -- sh -c 'test "$FANSTORE_MOUNT" = /from-env'
 all_exits 0
-FANSTORE_DATA=/nonexistent FANSTORE_MOUNT=/from-env run_ranks 1 --data "$T/u.ds" --mount /from-flag -- sh -c 'test "$FANSTORE_MOUNT" = /from-flag'
+FANSTORE_DATA=/nonexistent FANSTORE_MOUNT=/from-env run_single --data "$T/u.ds" --mount /from-flag -- sh -c 'test "$FANSTORE_MOUNT" = /from-flag'
 all_exits 0
 err_has "mount /from-flag"
 ok "environment variables, flags win"
