@@ -19,7 +19,7 @@ asan=$(cc -print-file-name=libasan.so)
 # puts the library before an inherited LD_PRELOAD, so the order check is off.
 export FANSTORE_PRELOAD_FIRST=$asan
 export ASAN_OPTIONS=detect_leaks=0:verify_asan_link_order=0:abort_on_error=0:halt_on_error=1:exitcode=66
-export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:exitcode=66
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1:exitcode=66}
 rc=0
 for pat in "${@:-intercept/ hardening/}"; do
 	for p in $pat; do

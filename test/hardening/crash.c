@@ -1,9 +1,11 @@
 /*
  * crash - open and read files of the mount (local and, on a multi-node
- * job, remote), keep them open, then crash with a segmentation fault.
+ * job, remote), keep them open, then die of SIGSEGV.
  *
  *   crash MNT LIST
  */
+#include <signal.h>
+
 #include "hread.h"
 
 int main(int argc, char **argv)
@@ -27,7 +29,9 @@ int main(int argc, char **argv)
 	}
 	printf("crash: %zu files open, crashing\n", l.n);
 	fflush(stdout);
-	volatile int *p = NULL;
-	*p = 1;
+	/* The default action, even in a sanitizer build whose runtime would
+	 * catch a real fault and exit instead. */
+	signal(SIGSEGV, SIG_DFL);
+	raise(SIGSEGV);
 	return 0;
 }
