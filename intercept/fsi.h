@@ -204,6 +204,10 @@ int fsi_materialise(struct fsi_ctx *c, int fd, struct fsi_file *f, int syscalls_
 /* Materialise fd and drop it from the table; 0 when fd is not virtual. */
 int fsi_materialise_fd(struct fsi_ctx *c, int fd);
 
+/* The virtual cwd that an exec from here passes on (NULL: none).  A vfork
+ * child that changed directory has its own (see w_names.c). */
+const char *fsi_exec_cwd(struct fsi_ctx *c);
+
 /* fs_image_stat with our uid/gid. */
 void fsi_stat(struct fsi_ctx *c, uint64_t i, struct stat *st);
 

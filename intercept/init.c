@@ -194,6 +194,9 @@ static void fsi_init(void)
 	const char *cwd = getenv("FANSTORE_CWD");
 	if (cwd && *cwd)
 		fsi_set_cwd(c, cwd);
+	/* our exec wrappers pass it on while it holds; libc's own spawns
+	 * (system, popen) must not inherit a stale one */
+	unsetenv("FANSTORE_CWD");
 out:
 	fsi_busy = 0;
 }

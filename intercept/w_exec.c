@@ -46,7 +46,7 @@ static int env_build(struct fsi_ctx *c, char *const envp[], struct envbuf *eb)
 		if (env_is(envp[n], "LD_PRELOAD"))
 			preload = envp[n] + sizeof "LD_PRELOAD";
 	}
-	const char *cwd = atomic_load(&c->vcwd);
+	const char *cwd = fsi_exec_cwd(c);
 	bytes += (n + 5) * sizeof(char *) + sizeof c->preload + 2 * PATH_MAX + 3 * PATH_MAX + 64;
 	bytes += preload ? strlen(preload) : 0;
 	void *m = fsi_real.mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);

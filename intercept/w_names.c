@@ -6,6 +6,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 
 #include "fsi.h"
 
@@ -107,10 +108,36 @@ char *canonicalize_file_name(const char *path)
 	return vrealpath(path, NULL, &out, &r) ? out : fsi_real.canonicalize_file_name(r.path);
 }
 
+/* A vfork child (Python's subprocess with cwd=) shares our memory: its
+ * chdir goes here, tagged with its pid, never into the parent's state. */
+static char vfork_cwd[PATH_MAX];
+static pid_t vfork_cwd_pid;
+
+const char *fsi_exec_cwd(struct fsi_ctx *c)
+{
+	if (fsi_in_vfork(c) && vfork_cwd_pid == (pid_t)syscall(SYS_getpid))
+		return vfork_cwd[0] ? vfork_cwd : NULL;
+	return atomic_load(&c->vcwd);
+}
+
+static int vfork_chdir(struct fsi_ctx *c, int64_t i)
+{
+	if (i >= 0 && !fsi_is_dir(c, (uint64_t)i))
+		return fsi_fail(ENOTDIR);
+	if (i < 0)
+		vfork_cwd[0] = 0;
+	else if (fsi_ent_path(c, (uint64_t)i, vfork_cwd, sizeof vfork_cwd) < 0)
+		return -1;
+	vfork_cwd_pid = (pid_t)syscall(SYS_getpid);
+	return 0;
+}
+
 /* Make entry i the virtual cwd.  Old strings are kept: another thread may
  * be reading one (chdir is rare). */
 static int set_vcwd(struct fsi_ctx *c, int64_t i)
 {
+	if (fsi_in_vfork(c))
+		return vfork_chdir(c, i);
 	if (!fsi_is_dir(c, (uint64_t)i))
 		return fsi_fail(ENOTDIR);
 	char *p = malloc(PATH_MAX);
@@ -122,6 +149,15 @@ static int set_vcwd(struct fsi_ctx *c, int64_t i)
 	}
 	atomic_store(&c->vcwd, p);
 	return 0;
+}
+
+/* A real chdir succeeded: no virtual cwd any more. */
+static void leave_tree(struct fsi_ctx *c)
+{
+	if (fsi_in_vfork(c))
+		vfork_chdir(c, -1);
+	else
+		atomic_store(&c->vcwd, NULL);
 }
 
 int chdir(const char *path)
@@ -138,7 +174,7 @@ int chdir(const char *path)
 	default: {
 		int rc = fsi_real.chdir(r.path);
 		if (rc == 0)
-			atomic_store(&c->vcwd, NULL);
+			leave_tree(c);
 		return rc;
 	}
 	}
@@ -151,7 +187,7 @@ int fchdir(int fd)
 	if (!f) {
 		int rc = fsi_real.fchdir(fd);
 		if (rc == 0 && c)
-			atomic_store(&c->vcwd, NULL);
+			leave_tree(c);
 		return rc;
 	}
 	int rc = set_vcwd(c, f->ent);

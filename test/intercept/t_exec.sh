@@ -27,8 +27,13 @@ os.chdir(root + "/d00")
 c = subprocess.run(["pwd"], capture_output=True).stdout.decode().replace(root, "ROOT")
 d = subprocess.run(["sh", "-c", "cat ../" + sys.argv[2] + " | md5sum"], capture_output=True,
                    env={"PATH": os.environ["PATH"]}).stdout.decode()
+# cwd= makes the (vfork) child chdir: the parent's cwd must not move
+e = subprocess.run(["pwd"], cwd=root + "/d01", capture_output=True).stdout.decode().replace(root, "ROOT")
+g = os.getcwd().replace(root, "ROOT")
+h = subprocess.run(["sh", "-c", "pwd; cat " + sys.argv[2] + " | md5sum"], cwd=root, capture_output=True).stdout.decode()
 sys.stdout.flush()
 print(a.strip()); print(b.strip()); print(c.strip()); print(d.strip())
+print(e.strip()); print(g); print(h.replace(root, "ROOT").strip())
 PYEOF
 "$PY" "$T/sp.py" "$T/src" "$f" >"$T/want" 2>&1 || { cat "$T/want"; fail "python on the original tree"; }
 vrun "$PY" "$T/sp.py" "$MNT" "$f" >"$T/out" 2>&1 || { cat "$T/out"; fail "python subprocess"; }
