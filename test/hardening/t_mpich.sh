@@ -6,7 +6,7 @@
 . "$(dirname "$0")/../lib.sh"
 command -v mpicc.mpich >/dev/null && command -v mpirun.mpich >/dev/null ||
 	skip "MPICH is not installed (Debian: apt-get install mpich libmpich-dev)"
-git -C "$TOP" rev-parse --is-inside-work-tree >/dev/null 2>&1 || skip "$TOP is not a git work tree to copy"
+[ -n "$(git -C "$TOP" ls-files -- Makefile 2>/dev/null)" ] || skip "$TOP is not a git checkout to copy"
 mkdir -p "$T/src"
 (cd "$TOP" && git ls-files -co --exclude-standard -z | xargs -0 cp --parents -t "$T/src") ||
 	fail "copying the source tree failed"
