@@ -54,19 +54,21 @@ free_port() {
   "$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
 }
 
-# run_direct NP CMD...: NP processes with the torch.distributed variables
-# fanstore-exec would set, without FanStore (the baseline).  Fails if any does.
+# run_direct NP CMD...: NP ranks under mpirun, with the torch.distributed
+# variables fanstore-exec would set, without FanStore (the baseline).  Started
+# by mpirun like the FanStore runs, so both get the same scheduling (mpirun's
+# daemon starts its ranks in a session of their own).
 run_direct() {
-  local np=$1 r rc=0 port pids=()
+  local np=$1 port
   shift
   port=$(free_port)
-  for ((r = 0; r < np; r++)); do
-    RANK=$r WORLD_SIZE=$np LOCAL_RANK=$r LOCAL_WORLD_SIZE=$np \
-      MASTER_ADDR=127.0.0.1 MASTER_PORT=$port "$@" &
-    pids+=($!)
-  done
-  for r in "${pids[@]}"; do wait "$r" || rc=$?; done
-  return $rc
+  $MPIRUN -np "$np" sh -c '
+    export RANK=${OMPI_COMM_WORLD_RANK:-${PMI_RANK:-0}}
+    export WORLD_SIZE=${OMPI_COMM_WORLD_SIZE:-${PMI_SIZE:-1}}
+    export LOCAL_RANK=${OMPI_COMM_WORLD_LOCAL_RANK:-${MPI_LOCALRANKID:-$RANK}}
+    export LOCAL_WORLD_SIZE=${OMPI_COMM_WORLD_LOCAL_SIZE:-${MPI_LOCALNRANKS:-$WORLD_SIZE}}
+    export MASTER_ADDR=127.0.0.1 MASTER_PORT='"$port"'
+    exec "$@"' sh "$@"
 }
 
 # run_fanstore NP DATA CMD...: NP ranks of fanstore-exec serving DATA at /fanstore.
