@@ -190,7 +190,7 @@ def chart_matplotlib(comps, png, title):
     ax.set_yticks(ys)
     ax.set_yticklabels(labels, fontsize=9)
     lo, hi = min(gains + [1.0]), max(gains + [1.0])
-    ax.set_xlim(min(lo / 1.6, 0.45), max(hi * 2.2, 2.5))
+    ax.set_xlim(min(lo / 3, 0.45), max(hi * 2.2, 2.5))
     for y, g in zip(ys, gains):
         ax.text(g * 1.05 if g >= 1 else g / 1.05, y, "%.2fx" % g, va="center",
                 ha="left" if g >= 1 else "right", fontsize=8)
