@@ -29,10 +29,7 @@ static void reserve(struct fx_ctx *c, struct fs_recbuf *rb)
 		if (p)
 			est += fs_part_header(p)->nent * 64 + fs_part_header(p)->names_size;
 	}
-	if ((rb->buf = malloc(est))) {
-		rb->cap = est;
-		fx_prefault(rb->buf, est);
-	}
+	(void)fs_recbuf_reserve(rb, est);   /* on failure add_part grows it as needed */
 }
 
 static int contribute(struct fx_ctx *c, struct fs_recbuf *rb)

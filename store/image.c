@@ -14,6 +14,51 @@
 
 #define ALIGN 64u
 
+/* ------------------------------------------------------- large buffers */
+
+/* Building an image for millions of entries touches hundreds of MB of fresh
+ * memory; on some machines each page fault costs more than filling the
+ * page.  Large work buffers are therefore mapped with huge pages where
+ * allowed and faulted in with one call.  A 64-byte header keeps the size. */
+#define BIG_HDR 64u
+
+static void *big_alloc(size_t n)
+{
+	size_t len = BIG_HDR + (n ? n : 1);
+	uint8_t *m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (m == MAP_FAILED)
+		return NULL;
+#ifdef MADV_HUGEPAGE
+	(void)madvise(m, len, MADV_HUGEPAGE);
+#endif
+#ifdef MADV_POPULATE_WRITE
+	(void)madvise(m, len, MADV_POPULATE_WRITE);
+#endif
+	memcpy(m, &len, sizeof(len));
+	return m + BIG_HDR;
+}
+
+static void big_free(void *p)
+{
+	if (!p)
+		return;
+	uint8_t *m = (uint8_t *)p - BIG_HDR;
+	size_t len;
+	memcpy(&len, m, sizeof(len));
+	munmap(m, len);
+}
+
+/* Grow to n bytes, keeping the first `keep` bytes. */
+static void *big_grow(void *p, size_t keep, size_t n)
+{
+	void *q = big_alloc(n);
+	if (q && p)
+		memcpy(q, p, keep);
+	if (q)
+		big_free(p);
+	return q;
+}
+
 /* ---------------------------------------------------------------- records */
 
 static size_t rec_span(const struct fs_rec *r)
@@ -33,6 +78,19 @@ static int rb_reserve(struct fs_recbuf *rb, size_t more)
 		return -1;
 	rb->buf = b;
 	rb->cap = c;
+	return 0;
+}
+
+int fs_recbuf_reserve(struct fs_recbuf *rb, size_t bytes)
+{
+	if (rb_reserve(rb, bytes))
+		return -1;
+#ifdef MADV_POPULATE_WRITE
+	uintptr_t a = ((uintptr_t)(rb->buf + rb->len) + 4095) & ~(uintptr_t)4095;
+	uintptr_t e = (uintptr_t)(rb->buf + rb->cap) & ~(uintptr_t)4095;
+	if (e > a)
+		(void)madvise((void *)a, e - a, MADV_POPULATE_WRITE);
+#endif
 	return 0;
 }
 
@@ -106,6 +164,38 @@ static int bent_cmp(const void *a, const void *b)
 	return fs_name_cmp(x->name, x->name_len, y->name, y->name_len);
 }
 
+struct skey {   /* 16 bytes: sorted directly, where struct bent would be sorted indirectly */
+	const char *name;
+	uint32_t len, idx;
+};
+
+static int skey_cmp(const void *a, const void *b)
+{
+	const struct skey *x = a, *y = b;
+	return fs_name_cmp(x->name, x->len, y->name, y->len);
+}
+
+/* Sort v by name. */
+static int sort_bents(struct bent *v, uint64_t n)
+{
+	struct skey *k = big_alloc(n * sizeof(*k));
+	struct bent *tmp = big_alloc(n * sizeof(*tmp));
+	if (!k || !tmp) {
+		big_free(k);
+		big_free(tmp);
+		return -1;
+	}
+	for (uint64_t i = 0; i < n; i++)
+		k[i] = (struct skey){v[i].name, v[i].name_len, (uint32_t)i};
+	qsort(k, n, sizeof(*k), skey_cmp);
+	for (uint64_t i = 0; i < n; i++)
+		tmp[i] = v[k[i].idx];
+	memcpy(v, tmp, n * sizeof(*v));
+	big_free(k);
+	big_free(tmp);
+	return 0;
+}
+
 static int64_t bfind(const struct bent *v, uint64_t n, const char *name, size_t len)
 {
 	uint64_t lo = 0, hi = n;
@@ -152,29 +242,21 @@ static enum fs_result rec_check(const struct fs_rec *r, size_t avail, uint32_t n
 static enum fs_result parse_recs(const uint8_t *recs, size_t len, uint32_t nparts,
 				 struct bent **out, uint64_t *nout, struct fs_err *err)
 {
-	uint64_t n = 0, cap = 1024;
-	struct bent *v = malloc(cap * sizeof(*v));
+	uint64_t n = 0, cap = len / (sizeof(struct fs_rec) + 8) + 1;   /* records are >= 56 bytes */
+	struct bent *v = big_alloc(cap * sizeof(*v));
 	if (!v)
 		return fs_seterr(err, FS_ERR_NOMEM, 0, NULL, "out of memory");
 	size_t off = 0;
 	while (off < len) {
-		if (len - off < sizeof(struct fs_rec) || off % 8) {
-			free(v);
+		if (len - off < sizeof(struct fs_rec) || off % 8 || n == cap) {
+			big_free(v);
 			return fs_seterr(err, FS_ERR_FORMAT, 0, NULL, "truncated metadata record");
 		}
 		const struct fs_rec *r = (const struct fs_rec *)(recs + off);
 		enum fs_result rr = rec_check(r, len - off, nparts, err);
 		if (rr) {
-			free(v);
+			big_free(v);
 			return rr;
-		}
-		if (n == cap) {
-			struct bent *nv = realloc(v, (cap *= 2) * sizeof(*v));
-			if (!nv) {
-				free(v);
-				return fs_seterr(err, FS_ERR_NOMEM, 0, NULL, "out of memory");
-			}
-			v = nv;
 		}
 		v[n++] = (struct bent){.name = (const char *)(r + 1), .name_len = r->name_len, .rec = r,
 				      .target = (const char *)(r + 1) + r->name_len};
@@ -183,6 +265,24 @@ static enum fs_result parse_recs(const uint8_t *recs, size_t len, uint32_t npart
 	*out = v;
 	*nout = n;
 	return FS_OK;
+}
+
+/* Index of the parent directory of v[i] in sorted v: -1 when it is missing,
+ * -2 for a top-level entry.  *hint remembers the last parent found, which
+ * in sorted order is nearly always the next one asked for. */
+static int64_t find_parent(const struct bent *v, uint64_t n, uint64_t i, int64_t *hint)
+{
+	const char *s = memrchr(v[i].name, '/', v[i].name_len);
+	if (!s)
+		return -2;
+	size_t plen = (size_t)(s - v[i].name);
+	int64_t h = *hint;
+	if (h >= 0 && v[h].name_len == plen && memcmp(v[h].name, v[i].name, plen) == 0)
+		return h;
+	h = bfind(v, n, v[i].name, plen);
+	if (h >= 0)
+		*hint = h;
+	return h;
 }
 
 static uint32_t ent_type(const struct bent *b)
@@ -196,7 +296,9 @@ static enum fs_result normalise(struct bent **vp, uint64_t *np, struct fs_err *e
 	for (;;) {
 		struct bent *v = *vp;
 		uint64_t n = *np;
-		qsort(v, n, sizeof(*v), bent_cmp);
+		if (sort_bents(v, n))
+			return fs_seterr(err, FS_ERR_NOMEM, 0, NULL, "out of memory sorting %llu names",
+					 (unsigned long long)n);
 		uint64_t w = 0;
 		for (uint64_t i = 0; i < n; i++) {
 			if (w && bent_cmp(&v[w - 1], &v[i]) == 0) {
@@ -214,14 +316,13 @@ static enum fs_result normalise(struct bent **vp, uint64_t *np, struct fs_err *e
 		}
 		n = w;
 		uint64_t missing = 0;
+		int64_t hint = -1;
 		for (uint64_t i = 0; i < n; i++) {
-			const char *s = memrchr(v[i].name, '/', v[i].name_len);
-			if (!s)
-				continue;
-			int64_t p = bfind(v, n, v[i].name, (size_t)(s - v[i].name));
-			if (p < 0)
+			int64_t p = find_parent(v, n, i, &hint);
+			v[i].parent = p >= 0 ? (uint32_t)p + 1 : 0;
+			if (p == -1)
 				missing++;
-			else if (ent_type(&v[p]) != S_IFDIR) {
+			else if (p >= 0 && ent_type(&v[p]) != S_IFDIR) {
 				char show[256];
 				return fs_seterr(err, FS_ERR_FORMAT, 0, NULL,
 						 "%s is inside a path that is not a directory",
@@ -232,17 +333,17 @@ static enum fs_result normalise(struct bent **vp, uint64_t *np, struct fs_err *e
 			*np = n;
 			return FS_OK;
 		}
-		struct bent *nv = realloc(v, (n + missing) * sizeof(*v));
+		struct bent *nv = big_grow(v, n * sizeof(*v), (n + missing) * sizeof(*v));
 		if (!nv)
 			return fs_seterr(err, FS_ERR_NOMEM, 0, NULL, "out of memory");
 		v = nv;
 		uint64_t k = n;
-		for (uint64_t i = 0; i < n; i++) {
-			const char *s = memrchr(v[i].name, '/', v[i].name_len);
-			if (s && bfind(v, n, v[i].name, (size_t)(s - v[i].name)) < 0)
+		hint = -1;
+		for (uint64_t i = 0; i < n; i++)
+			if (find_parent(v, n, i, &hint) == -1)
 				v[k++] = (struct bent){.name = v[i].name,
-						       .name_len = (uint32_t)(s - v[i].name)};
-		}
+						       .name_len = (uint32_t)((const char *)memrchr(
+							       v[i].name, '/', v[i].name_len) - v[i].name)};
 		*vp = v;
 		*np = k;
 	}
@@ -267,15 +368,11 @@ enum fs_result fs_image_build(const void *recs, size_t len, uint64_t dataset_id,
 	/* parents, child counts (entry i of the image is v[i-1]; 0 is the root) */
 	uint32_t root_nchild = 0, root_nsub = 0;
 	uint64_t names_size = 1, nchild = n;
-	for (uint64_t i = 0; i < n; i++) {
-		const char *s = memrchr(v[i].name, '/', v[i].name_len);
+	for (uint64_t i = 0; i < n; i++) {   /* v[i].parent was set by normalise */
 		uint32_t *cnt = &root_nchild, *sub = &root_nsub;
-		v[i].parent = 0;
-		if (s) {
-			int64_t p = bfind(v, n, v[i].name, (size_t)(s - v[i].name));
-			v[i].parent = (uint32_t)p + 1;
-			cnt = &v[p].nchild;
-			sub = &v[p].nsub;
+		if (v[i].parent) {
+			cnt = &v[v[i].parent - 1].nchild;
+			sub = &v[v[i].parent - 1].nsub;
 		}
 		(*cnt)++;
 		if (ent_type(&v[i]) == S_IFDIR)
@@ -311,12 +408,33 @@ enum fs_result fs_image_build(const void *recs, size_t len, uint64_t dataset_id,
 	h.names_off = o;
 	h.names_size = names_size;
 	h.image_size = o + names_size;
-	uint8_t *img = calloc(1, h.image_size);
-	if (!img) {
-		r = fs_seterr(err, FS_ERR_NOMEM, 0, path, "out of memory for a %llu-byte image",
-			      (unsigned long long)h.image_size);
+	/* Build in place in the output file: space reserved first (fallocate,
+	 * so a full file system is ENOSPC, never SIGBUS), pages faulted in one
+	 * call (a page fault each can cost more than filling the page). */
+	char tmp[4200];
+	snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid());
+	int fd = open(tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	int werr = fd < 0 ? errno : 0;
+	if (!werr && (werr = posix_fallocate(fd, 0, (off_t)h.image_size)) == EOPNOTSUPP)
+		werr = ftruncate(fd, (off_t)h.image_size) < 0 ? errno : 0;
+	uint8_t *img = MAP_FAILED;
+	if (!werr) {
+		img = mmap(NULL, h.image_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+		werr = img == MAP_FAILED ? errno : 0;
+	}
+	if (fd >= 0)
+		close(fd);
+	if (werr) {
+		if (fd >= 0)
+			unlink(tmp);
+		r = fs_seterr(err, FS_ERR_IO, werr, path,
+			      "cannot create the metadata image (%llu bytes): %s",
+			      (unsigned long long)h.image_size, strerror(werr));
 		goto out;
 	}
+#ifdef MADV_POPULATE_WRITE
+	(void)madvise(img, h.image_size, MADV_POPULATE_WRITE);
+#endif
 	struct fs_img_part *ip = (struct fs_img_part *)(img + h.part_off);
 	for (uint32_t i = 0; i < nparts; i++) {
 		fs_part_filename(parts[i].bcast ? FS_PART_BCAST : i, ip[i].name, sizeof(ip[i].name));
@@ -388,22 +506,14 @@ enum fs_result fs_image_build(const void *recs, size_t len, uint64_t dataset_id,
 	}
 	h.hdr_crc = fs_crc32(0, &h, offsetof(struct fs_img_hdr, hdr_crc));
 	memcpy(img, &h, sizeof(h));
-	char tmp[4200];
-	snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid());
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	int e = fd < 0 ? errno : fs_pwrite_all(fd, img, h.image_size, 0);
-	if (fd >= 0 && close(fd) < 0 && !e)
-		e = errno;
-	if (!e && rename(tmp, path) < 0)
-		e = errno;
-	free(img);
-	if (e) {
+	if (munmap(img, h.image_size) < 0 || rename(tmp, path) < 0) {
+		werr = errno;
 		unlink(tmp);
-		r = fs_seterr(err, FS_ERR_IO, e, path, "cannot write the metadata image (%llu bytes): %s",
-			      (unsigned long long)h.image_size, strerror(e));
+		r = fs_seterr(err, FS_ERR_IO, werr, path, "cannot write the metadata image (%llu bytes): %s",
+			      (unsigned long long)h.image_size, strerror(werr));
 	}
 out:
-	free(v);
+	big_free(v);
 	return r;
 }
 

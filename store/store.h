@@ -223,6 +223,9 @@ struct fs_recbuf {
  * must be fully mapped (fs_part_open), not index-only, when it has links. */
 enum fs_result fs_recbuf_add_part(struct fs_recbuf *rb, const struct fs_part *p,
 				  uint32_t slot, struct fs_err *err);
+/* Make room for `bytes` more bytes of records, faulted in up front (a
+ * launcher that knows its partitions' sizes calls this once).  0 or -1. */
+int fs_recbuf_reserve(struct fs_recbuf *rb, size_t bytes);
 void fs_recbuf_release(struct fs_recbuf *rb);
 
 /* What the image says about each partition slot. */
