@@ -6,7 +6,7 @@
 # goes on serving every file right, locally and across nodes.
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/common.sh"
-mkdata --files 30 --dirs 3 --sizes 1,4096,100000,9000000
+mkdata --files 12 --dirs 2 --sizes 1,4096,100000,9000000
 job_exits 2 --data "$T/data" -- "$HB/badclient"
 all_exits 0
 [ "$(grep -c '^ok: the launcher still serves' "$T/out")" -eq 2 ] || fail "not every rank's client reported"

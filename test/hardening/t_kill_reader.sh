@@ -5,14 +5,14 @@
 # the job ends normally with nothing left behind.
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/common.sh"
-mkdata --files 80 --dirs 4 --sizes 1,4096,100000,300000,2000000
+mkdata --files 40 --dirs 4 --sizes 1,4096,100000,300000,1000000
 cat >"$T/cmd.sh" <<'SH'
 set -u
 rl=$1 orig=$2 list=$3 d=$4/r$RANK
 mkdir -p "$d"
 "$rl" /fanstore "$orig" "$list" 0 "$d/ready" >"$d/victim" 2>&1 & victim=$!
-"$rl" /fanstore "$orig" "$list" 3 >"$d/a" 2>&1 & a=$!
-"$rl" /fanstore "$orig" "$list" 3 >"$d/b" 2>&1 & b=$!
+"$rl" /fanstore "$orig" "$list" 2 >"$d/a" 2>&1 & a=$!
+"$rl" /fanstore "$orig" "$list" 2 >"$d/b" 2>&1 & b=$!
 n=0; while [ ! -e "$d/ready" ] && [ $n -lt 600 ]; do sleep 0.05; n=$((n+1)); done
 [ -e "$d/ready" ] || { echo "rank $RANK: victim never read a file"; exit 1; }
 kill -KILL $victim

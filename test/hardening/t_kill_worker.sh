@@ -5,8 +5,8 @@
 # every byte right, on every rank, and the job ends with nothing left.
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/common.sh"
-mkdata --files 60 --dirs 3 --sizes 1,4096,100000,300000,1500000
-job_exits 2 --data "$T/data" -- "$HB/loader" /fanstore "$T/orig" "$T/list" 4 2
+mkdata --files 30 --dirs 3 --sizes 1,4096,100000,300000,1000000
+job_exits 2 --data "$T/data" -- "$HB/loader" /fanstore "$T/orig" "$T/list" 4 1
 all_exits 0
 [ "$(grep -c 'worker 0 killed, 3 workers and a replacement read every byte right' "$T/out")" -eq 2 ] ||
 	fail "not every rank's loader reported"
