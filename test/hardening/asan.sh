@@ -11,7 +11,7 @@ start=$(date +%s)
 mkdir -p "$dst"
 (cd "$TOP" && git ls-files -co --exclude-standard -z | xargs -0 cp -p -u --parents -t "$dst") ||
 	{ echo "asan: copying the tree to $dst failed" >&2; exit 1; }
-make -C "$dst" -s -j2 SAN="-fsanitize=address,undefined -fno-omit-frame-pointer" tests >"$dst/build.log" 2>&1 ||
+make -C "$dst" -s -j2 B=build SAN="-fsanitize=address,undefined -fno-omit-frame-pointer" tests >"$dst/build.log" 2>&1 ||
 	{ tail -30 "$dst/build.log"; echo "asan: the sanitizer build failed (log $dst/build.log)" >&2; exit 1; }
 asan=$(cc -print-file-name=libasan.so)
 [ -f "$asan" ] || { echo "asan: no ASan runtime ($asan): install gcc's libasan" >&2; exit 1; }
@@ -23,7 +23,7 @@ export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1:exitcod
 rc=0
 for pat in "${@:-intercept/ hardening/}"; do
 	for p in $pat; do
-		(cd "$dst" && test/run.sh "$p") || rc=1
+		(cd "$dst" && B=build test/run.sh "$p") || rc=1
 	done
 done
 echo "asan: $(($(date +%s) - start)) s"

@@ -7,7 +7,8 @@
 #                              $T/exits, output in $T/out
 #   all_exits CODE             every rank exited CODE
 #   no_strays WHAT PATTERN     no process whose command line matches PATTERN
-#   cache_empty                nothing left in $FANSTORE_CACHE
+#   cache_empty                no launcher of $T/data running, nothing left in
+#                              $FANSTORE_CACHE nor in any node's cache
 HB=$B/test/hardening
 [ -x "$HB/rloop" ] || fail "build first: $HB/rloop missing (make tests)"
 need_build
@@ -31,6 +32,7 @@ no_strays() {
 }
 
 cache_empty() {
+	no_strays "launchers" "fanstore-exec.* --data $T/data"
 	[ -z "$(ls -A "$FANSTORE_CACHE")" ] || fail "left in the cache: $(ls -A "$FANSTORE_CACHE")"
 	[ ! -s "$T/left" ] || fail "left in a node's cache: $(cat "$T/left")"
 	ok "no job directory left"

@@ -27,5 +27,4 @@ if [ "${STRICT_NEED:-0}" = 1 ]; then   # x_cache_full_need.sh: what the node nee
 	grep -q -- "--cache" "$T/out" || fail "the error does not say what to do (--cache DIR)"
 	ok "the error says how much was needed and what to do"
 fi
-no_strays "launchers" "fanstore-exec --data $T/data"
 cache_empty

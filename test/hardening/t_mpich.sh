@@ -10,7 +10,9 @@ command -v mpicc.mpich >/dev/null && command -v mpirun.mpich >/dev/null ||
 mkdir -p "$T/src"
 (cd "$TOP" && git ls-files -co --exclude-standard -z | xargs -0 cp --parents -t "$T/src") ||
 	fail "copying the source tree failed"
-make -C "$T/src" -s -j2 MPI=mpich bin/fanstore-exec bin/fanstore-prep lib/libfanstore.so >"$T/build.log" 2>&1 || { tail -30 "$T/build.log"; fail "make MPI=mpich failed"; }
+# B=build: the runner exports B as this tree's build directory, which the
+# copy must not write into.
+make -C "$T/src" -s -j2 B=build MPI=mpich bin/fanstore-exec bin/fanstore-prep lib/libfanstore.so >"$T/build.log" 2>&1 || { tail -30 "$T/build.log"; fail "make MPI=mpich failed"; }
 ldd "$T/src/bin/fanstore-exec" >"$T/ldd"; grep -q libmpich "$T/ldd" || fail "fanstore-exec is not linked with MPICH"
 ok "built with MPICH"
 MPIRUN=mpirun.mpich
