@@ -106,7 +106,8 @@ static struct item *ds_items(const struct dataset *d, size_t *n)
 			v[k++] = (struct item){p, i, s, e, fs_part_ename(p, e)};
 		}
 	}
-	qsort(v, k, sizeof(*v), item_cmp);
+	if (k > 1)
+		qsort(v, k, sizeof(*v), item_cmp);
 	*n = k;
 	return v;
 }

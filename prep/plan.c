@@ -85,7 +85,8 @@ static int scatter(struct prep_tree *t, const struct prep_opts *o)
 		if (S_ISREG(t->v[i].mode) && t->v[i].slot != o->npart)
 			idx[nf++] = i;
 	sort_base = t->v;
-	qsort(idx, nf, sizeof(*idx), by_size);
+	if (nf > 1)
+		qsort(idx, nf, sizeof(*idx), by_size);
 	sort_base = NULL;
 	for (uint32_t s = 0; s < o->npart; s++)
 		h[s] = (struct load){0, s};
@@ -139,7 +140,8 @@ int prep_plan(struct prep_tree *t, const struct prep_opts *o, uint64_t *dataset_
 	}
 	if (scatter(t, o) < 0)
 		return -1;
-	qsort(t->v, t->n, sizeof(*t->v), by_slot);
+	if (t->n > 1)
+		qsort(t->v, t->n, sizeof(*t->v), by_slot);
 	/* dataset id: FNV-1a over (npart, has_bcast, per-entry hashes in name order) */
 	uint64_t *hs = malloc((t->n + 2) * sizeof(*hs));
 	uint8_t *buf = malloc(2 * (FS_NAME_MAX + 1) + 64);

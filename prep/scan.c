@@ -261,7 +261,7 @@ static int walk(struct prep_tree *t, const struct prep_opts *o, int dfd, char *r
 		n++;
 	}
 	closedir(d);
-	if (r == 0)
+	if (r == 0 && n > 1)
 		qsort(names, n, sizeof(*names), cmp_str);
 	for (size_t i = 0; i < n && r == 0; i++) {
 		size_t nl = strlen(names[i]);
@@ -308,7 +308,8 @@ static int ent_cmp(const void *a, const void *b)
 /* Sort by name and drop repeated names (a listing may repeat a path). */
 static void sort_unique(struct prep_tree *t)
 {
-	qsort(t->v, t->n, sizeof(*t->v), ent_cmp);
+	if (t->n > 1)
+		qsort(t->v, t->n, sizeof(*t->v), ent_cmp);
 	size_t o = 0;
 	for (size_t i = 0; i < t->n; i++) {
 		if (o && strcmp(t->v[o - 1].name, t->v[i].name) == 0) {
@@ -389,7 +390,7 @@ static int add_parents(struct prep_tree *t, const struct prep_opts *o)
 			nc++;
 		}
 	}
-	if (r == 0)
+	if (r == 0 && nc > 1)
 		qsort(cand, nc, sizeof(*cand), cmp_str);
 	for (size_t i = 0; i < nc && r == 0; i++) {
 		if (i && strcmp(cand[i], cand[i - 1]) == 0)

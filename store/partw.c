@@ -199,7 +199,8 @@ enum fs_result fs_partw_finish(struct fs_partw *w, uint64_t dataset_id,
 	if (e)
 		return ioerr(w, e, err);
 	/* sort by name (qsort is not stable, but names are unique) */
-	qsort_r(w->ents, w->n, sizeof(*w->ents), ent_cmp, w->tnames);
+	if (w->n > 1)
+		qsort_r(w->ents, w->n, sizeof(*w->ents), ent_cmp, w->tnames);
 	char *names = malloc(w->tlen ? w->tlen : 1);
 	if (!names)
 		return fs_seterr(err, FS_ERR_NOMEM, 0, w->path, "out of memory");
