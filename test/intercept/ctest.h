@@ -73,12 +73,25 @@ static inline const char *ct_path(int mnt, const char *name, char *buf)
 	return buf;
 }
 
+/* Remove the temporary tree (at exit, failed ASSERTs included). */
+static void ct_cleanup(void)
+{
+	const char *tmp = getenv("FANSTORE_CT_TMP");
+	char cmd[PATH_MAX + 32];
+	if (tmp && strncmp(tmp, "/tmp/fsct.", 10) == 0 && !strchr(tmp, '\'')) {
+		snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmp);
+		if (system(cmd) != 0)
+			fprintf(stderr, "could not remove %s\n", tmp);
+	}
+}
+
 static inline void ct_setup(int argc, char **argv, const char *mkjob_opts)
 {
 	(void)argc;
 	const char *src = getenv("FANSTORE_CT_SRC");
 	if (src && getenv("FANSTORE_JOBDIR")) {
 		snprintf(CT_SRC, sizeof CT_SRC, "%s", src);
+		atexit(ct_cleanup);
 		return;
 	}
 	const char *top = getenv("FANSTORE_TOP");
@@ -128,16 +141,9 @@ static inline void ct_setup(int argc, char **argv, const char *mkjob_opts)
 	ASSERT(!"re-exec with the library preloaded");
 }
 
-/* Remove the temporary tree (call at the end of main). */
+/* The end of a passing test (the tree goes at exit). */
 static inline int ct_done(void)
 {
-	const char *tmp = getenv("FANSTORE_CT_TMP");
-	char cmd[PATH_MAX + 32];
-	if (tmp && strncmp(tmp, "/tmp/fsct.", 10) == 0) {
-		snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmp);
-		if (system(cmd) != 0)
-			return 1;
-	}
 	printf("ok\n");
 	return 0;
 }
