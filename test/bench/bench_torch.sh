@@ -24,7 +24,9 @@ ME=bench_torch
 . examples/lib.sh
 B=${B:-build}
 
-if [ "${1:-}" = --quick ]; then
+quick=
+[ "${1:-}" = --quick ] && quick=1
+if [ -n "$quick" ]; then
   classes=8 images=20 reps=1 epochs=1 np=1 workers=2 modes="train"
 else
   classes=10 images=100 reps=3 epochs=2 np=2 workers=1 modes="train load bytes"
@@ -41,7 +43,7 @@ for f in "$PREP" "$EXEC" lib/libfanstore.so; do
   [ -x "$f" ] || [ -f "$f" ] || die "$f is missing: run make first"
 done
 
-D=$B/bench/torch
+D=$B/bench/torch${quick:+-quick}   # separate trees: switching modes regenerates nothing
 mkdir -p "$D"
 ensure_images "$D/images" "$classes" "$images" 0
 ensure_packed "$D/images" "$D/packed" 2
@@ -72,7 +74,7 @@ else
   fi
 fi
 [ -z "$fuse_note" ] || say "bench_torch: squashfuse baseline skipped: $fuse_note"
-if [ "${1:-}" != --quick ] && [ "$np" -ge 2 ] && [ "$(id -u)" -eq 0 ] \
+if [ -z "$quick" ] && [ "$np" -ge 2 ] && [ "$(id -u)" -eq 0 ] \
    && unshare -m --propagation private true 2>/dev/null; then
   mkdir -p "$W/nodecache"
   systems="fanstore fanstore-remote ${systems#fanstore }"
