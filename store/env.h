@@ -7,6 +7,9 @@
  *     meta.img                       the metadata image (0600)
  *     fs_0000 ... fs_bcast           partitions held on this node (0600)
  *     sock                           the launcher's request socket (0600)
+ *     verified                       one bit per entry: its stored blob's crc
+ *                                    was checked on this node (0600, written
+ *                                    by the library)
  *     owner                          "HOST PID..." of the launchers, for
  *                                    stale-directory cleanup
  */
@@ -31,5 +34,6 @@
 #define FS_JOB_IMAGE "meta.img"
 #define FS_JOB_SOCK "sock"
 #define FS_JOB_OWNER "owner"
+#define FS_JOB_VERIFIED "verified"
 
 #endif /* FANSTORE_ENV_H */

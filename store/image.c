@@ -684,7 +684,8 @@ void fs_image_stat(const struct fs_image *img, uint64_t i, uid_t uid, gid_t gid,
 		st->st_nlink = 1;
 		st->st_size = (off_t)e->size;
 	}
-	st->st_blocks = (blkcnt_t)((st->st_size + 4095) / 4096 * 8);
+	/* tmpfs-like: whole pages; a short symlink's target lives in its inode */
+	st->st_blocks = S_ISLNK(e->mode) ? 0 : (blkcnt_t)((st->st_size + 4095) / 4096 * 8);
 	st->st_mtim.tv_sec = e->mtime_sec;
 	st->st_mtim.tv_nsec = e->mtime_nsec;
 	st->st_atim = st->st_mtim;

@@ -288,7 +288,7 @@ const char *fs_image_basename(const struct fs_image *img, const struct fs_ment *
 
 /* Fill *st for entry i as the kernel would for the original file:
  * st_dev from the dataset id, st_ino = i + 2, st_nlink 1 (dirs: 2 + subdirs),
- * st_uid/gid given, st_blksize 4096, st_blocks = 8 * ceil(size / 4096),
+ * st_uid/gid given, st_blksize 4096, st_blocks = 8 * ceil(size / 4096) (0 for symlinks),
  * atime = ctime = mtime, directories st_size 4096. */
 void fs_image_stat(const struct fs_image *img, uint64_t i, uid_t uid, gid_t gid,
 		   struct stat *st);
