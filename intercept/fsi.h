@@ -16,7 +16,9 @@
  * or splice lives on in a memfd: fstat on that fd reports the memfd
  * (right size, other fields not the dataset's).  A symlink of the
  * dataset whose target leaves the tree resolves against the mount, not
- * against where the tree was packed.  ".." is resolved lexically.
+ * against where the tree was packed.  ".." inside the tree is resolved
+ * as the kernel does; in the parts of a path outside the mount it is
+ * resolved lexically.
  */
 #ifndef FSI_H
 #define FSI_H

@@ -193,6 +193,8 @@ enum fsi_kind fsi_resolve(struct fsi_ctx *c, int dirfd, const char *path, int fl
 			return FSI_OUT;
 		if (plain_hit(c, path, flags, r))
 			return FSI_IN;
+		if (strnlen(path, PATH_MAX) >= PATH_MAX)   /* the kernel checks this first */
+			return fin(r, FSI_ERR, ENAMETOOLONG, -1);
 	} else if (path[0] == 0) {
 		struct fsi_file *f = fsi_fd_get(dirfd);
 		if (!f)
@@ -204,6 +206,8 @@ enum fsi_kind fsi_resolve(struct fsi_ctx *c, int dirfd, const char *path, int fl
 		int rc = rel_base(c, dirfd, path, tmp, PATH_MAX, r, &virt);
 		if (rc)
 			return rc > 0 ? FSI_OUT : r->kind;
+		if (strnlen(path, PATH_MAX) >= PATH_MAX)
+			return fin(r, FSI_ERR, ENAMETOOLONG, -1);
 		size_t bl = strlen(tmp), pl = strlen(path);
 		if (bl + 1 + pl >= sizeof tmp)
 			return fin(r, FSI_ERR, ENAMETOOLONG, -1);
