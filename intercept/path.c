@@ -3,9 +3,12 @@
  * an entry of the image, or the error the kernel would give.
  *
  * Paths are made absolute against the virtual cwd or a virtual dirfd,
- * canonicalised lexically (fs_path_canon) and looked up in O(1).  Only
- * when the whole path is not found do we walk it component by component,
- * to follow symlinks of the dataset and to tell ENOENT from ENOTDIR.
+ * canonicalised (fs_path_canon) and looked up in O(1).  Only when the
+ * whole path is not found do we walk it component by component, to
+ * follow symlinks of the dataset and to tell ENOENT from ENOTDIR.  A path
+ * with "." or ".." components is walked component by component from the
+ * start (careful()), as the kernel does: what precedes them must exist
+ * and be a directory.
  */
 #include <string.h>
 #include <sys/syscall.h>
@@ -176,6 +179,124 @@ static int splice_link(struct fsi_ctx *c, int64_t i, const char *rel, size_t pre
 	return n < 0 || (size_t)n >= cap ? -1 : 0;
 }
 
+/* Does the absolute path p have a "." or ".." component? */
+static inline int has_dot_comp(const char *p)
+{
+	for (const char *s = p; (s = strstr(s, "/.")) != NULL; s++) {
+		const char *t = s[2] == '.' ? s + 3 : s + 2;
+		if (*t == '/' || *t == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* The next component of p: *s, *n bytes; returns what follows it, or
+ * NULL at the end. */
+static inline const char *next_comp(const char *p, const char **s, size_t *n)
+{
+	p += strspn(p, "/");
+	if (!*p)
+		return NULL;
+	*n = strcspn(p, "/");
+	*s = p;
+	return p + *n;
+}
+
+/* The entry named by the canonical absolute path cur (cl bytes), or -1
+ * when it is outside the mount (-2: inside but missing). */
+static int64_t cur_ent(struct fsi_ctx *c, const char *cur, size_t cl)
+{
+	if (cl < c->mlen || memcmp(cur, c->mount, c->mlen) != 0 ||
+	    (cl > c->mlen && cur[c->mlen] != '/'))
+		return -1;
+	size_t off = cl > c->mlen ? c->mlen + 1 : c->mlen;
+	int64_t i = fs_image_lookup(&c->img, cur + off, cl - off);
+	return i < 0 ? -2 : i;
+}
+
+/* Resolve the absolute path src component by component, as the kernel
+ * does: every component before "." or ".." or a '/' must be a directory
+ * (symlinks followed), ".." goes to the parent of what was reached.
+ * Parts outside the mount are taken lexically.  cur is built in r->buf. */
+static enum fsi_kind careful(struct fsi_ctx *c, const char *path, const char *src, int flags,
+			     int loops, int virt, struct fsi_res *r)
+{
+	char work[FSI_PATH_MAX];
+	size_t wl = strlen(src);
+	if (wl >= sizeof work)
+		return fin(r, FSI_ERR, ENAMETOOLONG, -1);
+	memcpy(work, src, wl + 1);
+	char *cur = r->buf;
+	size_t cl = 0;
+	cur[0] = 0;
+	int64_t ent = -1;   /* entry reached, -1 outside the mount */
+	const char *p = work;
+	const char *s;
+	size_t n;
+	while ((p = next_comp(p, &s, &n)) != NULL) {
+		const char *q = p + strspn(p, "/");
+		int last = *q == 0;
+		if (last && p != q)
+			r->trailing = 1;
+		if (ent >= 0 && !fsi_is_dir(c, (uint64_t)ent))
+			return fin(r, FSI_ERR, ENOTDIR, -1);
+		if (n == 1 && s[0] == '.')
+			continue;
+		if (n == 2 && s[0] == '.' && s[1] == '.') {
+			while (cl > 0 && cur[cl - 1] != '/')
+				cl--;
+			cl = cl > 0 ? cl - 1 : 0;
+			cur[cl] = 0;
+			ent = cur_ent(c, cur, cl);
+			continue;
+		}
+		if (ent >= 0 && n > NAME_MAX)
+			return fin(r, FSI_ERR, ENAMETOOLONG, -1);
+		if (cl + 1 + n >= PATH_MAX)
+			return fin(r, FSI_ERR, ENAMETOOLONG, -1);
+		cur[cl++] = '/';
+		memcpy(cur + cl, s, n);
+		cl += n;
+		cur[cl] = 0;
+		int64_t i = cur_ent(c, cur, cl);
+		if (i == -2)
+			return fin(r, FSI_ERR, ENOENT, -1);
+		ent = i;
+		if (i < 0 || !S_ISLNK(fsi_ent(c, (uint64_t)i)->mode) ||
+		    (last && (flags & FSI_NOFOLLOW) && !r->trailing))
+			continue;
+		/* a symlink of the dataset: go on from its target */
+		if (++loops > FSI_LOOP_MAX)
+			return fin(r, FSI_ERR, ELOOP, -1);
+		const char *target = c->img.names + fsi_ent(c, (uint64_t)i)->off;
+		size_t tl = strlen(target), rl = strlen(p);
+		if (tl + 1 + rl >= sizeof work)
+			return fin(r, FSI_ERR, ENAMETOOLONG, -1);
+		memmove(work + tl + 1, p, rl + 1);
+		memcpy(work, target, tl);
+		work[tl] = '/';
+		p = work;
+		virt = 1;
+		cl = target[0] == '/' ? 0 : cl - n - 1;
+		cur[cl] = 0;
+		ent = cur_ent(c, cur, cl);
+	}
+	if (ent >= 0) {
+		if (r->trailing && !fsi_is_dir(c, (uint64_t)ent))
+			return fin(r, FSI_ERR, ENOTDIR, -1);
+		return fin(r, FSI_IN, 0, ent);
+	}
+	if (cl == 0)
+		memcpy(cur, "/", 2), cl = 1;
+	if (virt || loops > 0 || (src == path && maybe_under(c, path))) {
+		r->dirfd = AT_FDCWD;
+		r->path = r->buf;
+		if (r->trailing && cl > 1 && cl + 1 < sizeof r->buf)
+			memcpy(r->buf + cl, "/", 2);
+	}
+	return FSI_OUT;
+}
+
 enum fsi_kind fsi_resolve(struct fsi_ctx *c, int dirfd, const char *path, int flags,
 			  struct fsi_res *r)
 {
@@ -215,6 +336,8 @@ enum fsi_kind fsi_resolve(struct fsi_ctx *c, int dirfd, const char *path, int fl
 		memcpy(tmp + bl + 1, path, pl + 1);
 		src = tmp;
 	}
+	if (has_dot_comp(src))
+		return careful(c, path, src, flags, 0, virt, r);
 	for (int loops = 0;; loops++) {
 		if (loops > FSI_LOOP_MAX)
 			return fin(r, FSI_ERR, ELOOP, -1);
@@ -249,6 +372,8 @@ enum fsi_kind fsi_resolve(struct fsi_ctx *c, int dirfd, const char *path, int fl
 		if (S_ISLNK(e->mode) && (!last || !(flags & FSI_NOFOLLOW) || r->trailing)) {
 			if (splice_link(c, i, rel, pre, len, tmp, sizeof tmp) < 0)
 				return fin(r, FSI_ERR, ENAMETOOLONG, -1);
+			if (has_dot_comp(tmp))
+				return careful(c, path, tmp, flags, loops + 1, 1, r);
 			src = tmp;
 			virt = 1;
 			continue;
