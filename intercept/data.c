@@ -11,6 +11,7 @@
 #include "fsi.h"
 
 #define POPULATE_MAX (256ull << 20)   /* pre-fault partitions up to this size */
+#define PREFETCH_MAX (64ull << 20)    /* remote files fetched whole at open */
 
 const uint8_t *fsi_part_map(struct fsi_ctx *c, uint32_t p)
 {
@@ -22,6 +23,8 @@ const uint8_t *fsi_part_map(struct fsi_ctx *c, uint32_t p)
 	snprintf(path, sizeof path, "%s/%.*s", c->jobdir, (int)sizeof ip->name, ip->name);
 	int fd = fsi_real.open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
+		if (errno == EMFILE || errno == ENFILE || errno == ENOMEM)
+			return NULL;   /* out of descriptors: the caller's open fails so */
 		fsi_log("%s: cannot open (%s); the job directory is incomplete", path, strerror(errno));
 		return errno = EIO, NULL;
 	}
@@ -183,6 +186,18 @@ const uint8_t *fsi_data(struct fsi_ctx *c, struct fsi_file *f)
 		return expect;
 	}
 	return b;
+}
+
+int fsi_prepare(struct fsi_ctx *c, struct fsi_file *f)
+{
+	const struct fs_ment *e = fsi_ent(c, f->ent);
+	if (!S_ISREG(e->mode) || (f->flags & O_PATH))
+		return 0;
+	if (is_local(c, e))
+		return fsi_part_map(c, e->part) ? 0 : -1;
+	if (e->size > PREFETCH_MAX)   /* too large to hold from open on */
+		return fsi_remote_connect(c);
+	return fsi_data(c, f) ? 0 : -1;
 }
 
 ssize_t fsi_pread(struct fsi_ctx *c, struct fsi_file *f, void *buf, size_t n, uint64_t off)

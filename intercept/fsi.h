@@ -196,8 +196,18 @@ static inline int fsi_is_dir(struct fsi_ctx *c, uint64_t i)
 const uint8_t *fsi_data(struct fsi_ctx *c, struct fsi_file *f);
 /* Read up to n bytes at off (served in user space); -1 with errno. */
 ssize_t fsi_pread(struct fsi_ctx *c, struct fsi_file *f, void *buf, size_t n, uint64_t off);
-/* Local partition slot p mapped, or NULL with errno EIO. */
+/* Make every later read of f need no new descriptor: map the local
+ * partition holding it, or fetch a remote file whole (one over 64 MiB:
+ * connect this thread to the launcher, so reads from this thread need
+ * none).  Called at open, before the fd is taken; -1 with errno (EMFILE
+ * when out of descriptors, as the kernel's open would fail). */
+int fsi_prepare(struct fsi_ctx *c, struct fsi_file *f);
+/* Local partition slot p mapped, or NULL with errno (EIO; EMFILE, ENFILE
+ * or ENOMEM when no descriptor could be had). */
 const uint8_t *fsi_part_map(struct fsi_ctx *c, uint32_t p);
+/* This thread's connection to the local launcher made; -1 with errno
+ * (EMFILE or ENFILE when out of descriptors, else EIO). */
+int fsi_remote_connect(struct fsi_ctx *c);
 /* Fetch `stored` bytes of entry ent's blob from the local launcher. */
 int fsi_remote_fetch(struct fsi_ctx *c, uint32_t ent, uint8_t *dst, uint64_t stored);
 /* Replace fd by a sealed memfd holding the file's bytes at the same

@@ -87,13 +87,24 @@ static int xfer(int s, void *buf, size_t n, int out)
 	return 0;
 }
 
+int fsi_remote_connect(struct fsi_ctx *c)
+{
+	if (rconnect(c) >= 0)
+		return 0;
+	return fsi_fail(errno == EMFILE || errno == ENFILE ? errno : EIO);
+}
+
 int fsi_remote_fetch(struct fsi_ctx *c, uint32_t ent, uint8_t *dst, uint64_t stored)
 {
 	for (uint64_t off = 0; off < stored;) {
 		uint64_t len = stored - off < FS_CHUNK_MAX ? stored - off : FS_CHUNK_MAX;
 		int s = rconnect(c);
-		if (s < 0)
+		if (s < 0) {
+			if (errno == EMFILE || errno == ENFILE)
+				fsi_log("entry %u: no descriptor left for a connection to the launcher (%s)",
+					ent, strerror(errno));
 			return fsi_fail(EIO);
+		}
 		struct fs_req q;
 		struct fs_rep p, hdr;
 		fs_req_init(&q, FS_MSG_FETCH, ++rid, ent, off, len);

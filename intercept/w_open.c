@@ -62,10 +62,11 @@ static int open_try(int dirfd, const char *path, int flags, struct fsi_res *r)
 	struct fsi_file *f = fsi_file_new((uint32_t)r->ent, flags);
 	if (!f)
 		return fsi_fail(ENOMEM);
-	int fd = fsi_newfd(c, flags & O_CLOEXEC);
+	int fd = fsi_prepare(c, f) < 0 ? -1 : fsi_newfd(c, flags & O_CLOEXEC);
 	if (fd < 0) {
+		int err = errno;
 		fsi_file_put(&f);
-		return -1;
+		return fsi_fail(err);
 	}
 	fsi_fd_set(fd, f);
 	errno = saved;

@@ -1,9 +1,8 @@
 #!/usr/bin/env bash
-# Known bug (libfanstore): files opened before RLIMIT_NOFILE is reached
-# fail to read at the limit (EIO, "cannot open (Too many open files); the
-# job directory is incomplete"): the library opens a partition (and, for
-# remote files, its socket) on the first read, which needs a descriptor.
-# On a kernel file system a read never needs one.
+# Files of the mount opened before RLIMIT_NOFILE is reached, never read
+# before (local and remote, raw and compressed), read right at the limit,
+# as on a kernel file system where a read never needs a descriptor: the
+# library maps the partition or fetches the file at open.
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/common.sh"
 mkdata --files 10 --dirs 0 --sizes 5000,100000
