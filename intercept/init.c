@@ -95,8 +95,6 @@ void fsi_fd_gone(struct fsi_ctx *c, int fd)
 void fsi_stat(struct fsi_ctx *c, uint64_t i, struct stat *st)
 {
 	fs_image_stat(&c->img, i, c->uid, c->gid, st);
-	if (S_ISLNK(st->st_mode))
-		st->st_blocks = 0;   /* short targets live in the inode */
 }
 
 /* The mount prefix: absolute, canonical, not "/". */
@@ -115,13 +113,13 @@ static int fsi_set_mount(struct fsi_ctx *c, const char *m)
 }
 
 /* The node's record of raw blobs whose crc was checked, shared by every
- * process of the job through JOBDIR/verified; a private one if it cannot
+ * process of the job through JOBDIR/FS_JOB_VERIFIED; a private one if it cannot
  * be made (each process then checks for itself). */
 static _Atomic uint8_t *fsi_verified_map(struct fsi_ctx *c)
 {
 	size_t n = c->img.hdr->nent / 8 + 1;
-	char path[PATH_MAX + 16];
-	snprintf(path, sizeof path, "%s/verified", c->jobdir);
+	char path[PATH_MAX + sizeof "/" FS_JOB_VERIFIED];
+	snprintf(path, sizeof path, "%s/%s", c->jobdir, FS_JOB_VERIFIED);
 	int fd = fsi_real.open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	void *m = MAP_FAILED;
 	struct stat st;
