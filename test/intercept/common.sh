@@ -1,7 +1,7 @@
 # test/intercept/common.sh - sourced by the intercept tests after test/lib.sh.
 #
-#   mkjob_tree [mkjob options]   make $T/src (gentree --links --weird) and
-#                                the job directory $T/job from it
+#   src_tree                     make $T/src (gentree --links --weird)
+#   mkjob_tree [mkjob options]   src_tree and the job directory $T/job from it
 #   vrun CMD...                  run CMD with the library preloaded on $T/job
 #   same NAME 'CMD using $ROOT'  run CMD on the original tree and on the
 #                                mount, with $ROOT replaced by "ROOT" in
@@ -11,8 +11,12 @@ MNT=/fanstore
 [ -x "$MKJOB" ] || fail "build first: $MKJOB missing (make tests)"
 [ -f "$LIB" ] || fail "build first: $LIB missing (make)"
 
-mkjob_tree() {
+src_tree() {
 	gentree "$T/src" --links --weird --files 60 --dirs 5 >/dev/null
+}
+
+mkjob_tree() {
+	src_tree
 	"$MKJOB" "$@" "$T/src" "$T/job"
 }
 
