@@ -270,11 +270,12 @@ static enum fsi_kind careful(struct fsi_ctx *c, const char *path, const char *sr
 			return fin(r, FSI_ERR, ELOOP, -1);
 		const char *target = c->img.names + fsi_ent(c, (uint64_t)i)->off;
 		size_t tl = strlen(target), rl = strlen(p);
-		if (tl + 1 + rl >= sizeof work)
+		if (tl == 0)
+			return fin(r, FSI_ERR, ENOENT, -1);
+		if (tl + rl >= sizeof work)
 			return fin(r, FSI_ERR, ENAMETOOLONG, -1);
-		memmove(work + tl + 1, p, rl + 1);
+		memmove(work + tl, p, rl + 1);   /* p is "" or starts with '/' */
 		memcpy(work, target, tl);
-		work[tl] = '/';
 		p = work;
 		virt = 1;
 		cl = target[0] == '/' ? 0 : cl - n - 1;
