@@ -5,7 +5,7 @@
 # the mount boundary (/fanstore/../etc/hostname is the real one), trailing
 # slashes on files (ENOTDIR) and directories, non-UTF-8 names, a 256-byte
 # name and a whole path of 4,095 bytes.  PATHS_GROUP=dotdot|toolong runs
-# the cases of x_paths_dotdot.sh / x_paths_toolong.sh instead.
+# the cases of t_paths_dotdot.sh / t_paths_toolong.sh instead.
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/common.sh"
 group=${PATHS_GROUP:-ok}
