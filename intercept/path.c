@@ -18,17 +18,25 @@
 /* Does p start with the mount prefix as a whole component? */
 static inline int maybe_under(const struct fsi_ctx *c, const char *p)
 {
+	if (c->mlen > 1 && p[1] != c->mount[1])   /* most paths differ here */
+		return 0;
 	return strncmp(p, c->mount, c->mlen) == 0 && (p[c->mlen] == '/' || p[c->mlen] == 0);
 }
 
 /* Could this absolute path canonicalise to something under the mount?
- * One prefix compare, plus a scan for "//", "/." when it does not match. */
+ * Lexically, "//" and "/./" only matter before the first real component
+ * (later they cannot change it), and only a ".." component can remove
+ * one.  So: skip leading "/" and "./", compare the prefix, and look for
+ * "..": one vectorised scan for '.' in the common case. */
 static inline int maybe_in(const struct fsi_ctx *c, const char *p)
 {
-	if (maybe_under(c, p))
+	const char *q = p;
+	while (q[1] == '/' || (q[1] == '.' && (q[2] == '/' || q[2] == 0)))
+		q += q[1] == '/' ? 1 : 2;
+	if (maybe_under(c, q))
 		return 1;
-	for (const char *s = p; (s = strchr(s, '/')) != NULL; s++)
-		if (s[1] == '/' || s[1] == '.')
+	for (const char *s = strchr(q, '.'); s; s = strchr(s + 1, '.'))
+		if (s[-1] == '/' && s[1] == '.' && (s[2] == '/' || s[2] == 0))
 			return 1;
 	return 0;
 }
