@@ -23,6 +23,7 @@
 #ifndef FSI_H
 #define FSI_H
 
+#include <string.h>
 #include <dirent.h>
 #include <errno.h>
 #include <limits.h>
@@ -165,11 +166,54 @@ struct fsi_res {
 	char buf[FSI_PATH_MAX];
 };
 
+/* Does p start with the mount prefix as a whole component? */
+static inline int fsi_maybe_under(const struct fsi_ctx *c, const char *p)
+{
+	if (c->mlen > 1 && p[1] != c->mount[1])   /* most paths differ here */
+		return 0;
+	return strncmp(p, c->mount, c->mlen) == 0 && (p[c->mlen] == '/' || p[c->mlen] == 0);
+}
+
+/* Could this absolute path canonicalise to something under the mount?
+ * Lexically, "//" and "/./" only matter before the first real component
+ * (later they cannot change it), and only a ".." component can remove
+ * one.  So: skip leading "/" and "./", compare the prefix, and look for
+ * "..": one vectorised scan for '.' in the common case. */
+static inline int fsi_maybe_in(const struct fsi_ctx *c, const char *p)
+{
+	const char *q = p;
+	while (q[1] == '/' || (q[1] == '.' && (q[2] == '/' || q[2] == 0)))
+		q += q[1] == '/' ? 1 : 2;
+	if (fsi_maybe_under(c, q))
+		return 1;
+	for (const char *s = strchr(q, '.'); s; s = strchr(s + 1, '.'))
+		if (s[-1] == '/' && s[1] == '.' && (s[2] == '/' || s[2] == 0))
+			return 1;
+	return 0;
+}
+
+enum fsi_kind fsi_resolve_slow(struct fsi_ctx *c, int dirfd, const char *path, int flags,
+			       struct fsi_res *r);
+
 /* Classify (dirfd, path).  FSI_OUT gives the arguments to forward (the
  * original ones, or an absolute path when resolution went through the
- * virtual cwd, a virtual dirfd or a symlink of the dataset). */
-enum fsi_kind fsi_resolve(struct fsi_ctx *c, int dirfd, const char *path, int flags,
-			  struct fsi_res *r);
+ * virtual cwd, a virtual dirfd or a symlink of the dataset).  An absolute
+ * path that cannot reach the mount is answered here, inline: that is what
+ * every call outside the mount pays. */
+static inline enum fsi_kind fsi_resolve(struct fsi_ctx *c, int dirfd, const char *path,
+					int flags, struct fsi_res *r)
+{
+	if (__builtin_expect(path && path[0] == '/' && !fsi_maybe_in(c, path), 1)) {
+		r->kind = FSI_OUT;
+		r->err = 0;
+		r->ent = -1;
+		r->trailing = 0;
+		r->dirfd = dirfd;
+		r->path = path;
+		return FSI_OUT;
+	}
+	return fsi_resolve_slow(c, dirfd, path, flags, r);
+}
 /* Same, but FSI_ERR when the final component is missing only (the
  * parent is a directory in the tree) becomes kind FSI_IN with ent -1. */
 enum fsi_kind fsi_resolve_parent(struct fsi_ctx *c, int dirfd, const char *path,

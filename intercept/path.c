@@ -15,38 +15,12 @@
 
 #include "fsi.h"
 
-/* Does p start with the mount prefix as a whole component? */
-static inline int maybe_under(const struct fsi_ctx *c, const char *p)
-{
-	if (c->mlen > 1 && p[1] != c->mount[1])   /* most paths differ here */
-		return 0;
-	return strncmp(p, c->mount, c->mlen) == 0 && (p[c->mlen] == '/' || p[c->mlen] == 0);
-}
-
-/* Could this absolute path canonicalise to something under the mount?
- * Lexically, "//" and "/./" only matter before the first real component
- * (later they cannot change it), and only a ".." component can remove
- * one.  So: skip leading "/" and "./", compare the prefix, and look for
- * "..": one vectorised scan for '.' in the common case. */
-static inline int maybe_in(const struct fsi_ctx *c, const char *p)
-{
-	const char *q = p;
-	while (q[1] == '/' || (q[1] == '.' && (q[2] == '/' || q[2] == 0)))
-		q += q[1] == '/' ? 1 : 2;
-	if (maybe_under(c, q))
-		return 1;
-	for (const char *s = strchr(q, '.'); s; s = strchr(s + 1, '.'))
-		if (s[-1] == '/' && s[1] == '.' && (s[2] == '/' || s[2] == 0))
-			return 1;
-	return 0;
-}
-
 /* The common case: an absolute path under the mount with no "//", "/.",
  * or trailing '/' that names an entry (not a link to follow) needs no
  * canonicalisation or walk. */
 static inline int plain_hit(struct fsi_ctx *c, const char *p, int flags, struct fsi_res *r)
 {
-	if (!maybe_under(c, p))
+	if (!fsi_maybe_under(c, p))
 		return 0;
 	const char *rel = p + c->mlen + (p[c->mlen] == '/');
 	size_t len = 0;
@@ -297,7 +271,7 @@ static enum fsi_kind careful(struct fsi_ctx *c, const char *path, const char *sr
 	}
 	if (cl == 0)
 		memcpy(cur, "/", 2), cl = 1;
-	if (virt || loops > 0 || (src == path && maybe_under(c, path))) {
+	if (virt || loops > 0 || (src == path && fsi_maybe_under(c, path))) {
 		r->dirfd = AT_FDCWD;
 		r->path = r->buf;
 		if (r->trailing && cl > 1 && cl + 1 < sizeof r->buf)
@@ -306,8 +280,8 @@ static enum fsi_kind careful(struct fsi_ctx *c, const char *path, const char *sr
 	return FSI_OUT;
 }
 
-enum fsi_kind fsi_resolve(struct fsi_ctx *c, int dirfd, const char *path, int flags,
-			  struct fsi_res *r)
+enum fsi_kind fsi_resolve_slow(struct fsi_ctx *c, int dirfd, const char *path, int flags,
+			       struct fsi_res *r)
 {
 	char tmp[FSI_PATH_MAX];
 	const char *src = path;
@@ -319,7 +293,7 @@ enum fsi_kind fsi_resolve(struct fsi_ctx *c, int dirfd, const char *path, int fl
 	if (!path)
 		return FSI_OUT;
 	if (path[0] == '/') {
-		if (!maybe_in(c, path))
+		if (!fsi_maybe_in(c, path))
 			return FSI_OUT;
 		if (plain_hit(c, path, flags, r))
 			return FSI_IN;
@@ -359,7 +333,7 @@ enum fsi_kind fsi_resolve(struct fsi_ctx *c, int dirfd, const char *path, int fl
 		    (r->buf[c->mlen] != '/' && r->buf[c->mlen] != 0)) {
 			/* outside: the original path when the kernel can resolve it
 			 * (it keeps its symlink semantics), else the canonical one */
-			if (virt || loops > 0 || (src == path && maybe_under(c, path))) {
+			if (virt || loops > 0 || (src == path && fsi_maybe_under(c, path))) {
 				r->dirfd = AT_FDCWD;
 				r->path = r->buf;
 				if (trailing && (size_t)n + 1 < sizeof r->buf)
