@@ -61,8 +61,19 @@ static inline int fwd_at(const struct fsi_res *r, struct stat *st, int atflags)
 	return fsi_real.fstatat(r->dirfd, r->path, st, atflags);
 }
 
+/* Paths outside the mount go straight to libc: the cheapest test first,
+ * before any resolution state is set up (this is what every stat of a
+ * path outside the dataset pays). */
+static inline int plainly_outside(const char *path)
+{
+	struct fsi_ctx *c = fsi_enter();
+	return !c || (path && path[0] == '/' && !fsi_maybe_in(c, path));
+}
+
 int stat(const char *path, struct stat *st)
 {
+	if (plainly_outside(path))
+		return fsi_real.stat(path, st);
 	struct fsi_res r;
 	int rc = stat_try(AT_FDCWD, path, 0, st, &r);
 	if (rc != FSI_FWD)
@@ -72,6 +83,8 @@ int stat(const char *path, struct stat *st)
 
 int stat64(const char *path, struct stat64 *st)
 {
+	if (plainly_outside(path))
+		return fsi_real.stat64(path, st);
 	struct fsi_res r;
 	int rc = stat_try(AT_FDCWD, path, 0, (struct stat *)st, &r);
 	if (rc != FSI_FWD)
@@ -81,6 +94,8 @@ int stat64(const char *path, struct stat64 *st)
 
 int lstat(const char *path, struct stat *st)
 {
+	if (plainly_outside(path))
+		return fsi_real.lstat(path, st);
 	struct fsi_res r;
 	int rc = stat_try(AT_FDCWD, path, AT_SYMLINK_NOFOLLOW, st, &r);
 	if (rc != FSI_FWD)
@@ -90,6 +105,8 @@ int lstat(const char *path, struct stat *st)
 
 int lstat64(const char *path, struct stat64 *st)
 {
+	if (plainly_outside(path))
+		return fsi_real.lstat64(path, st);
 	struct fsi_res r;
 	int rc = stat_try(AT_FDCWD, path, AT_SYMLINK_NOFOLLOW, (struct stat *)st, &r);
 	if (rc != FSI_FWD)
@@ -132,6 +149,8 @@ int fstatat64(int dirfd, const char *path, struct stat64 *st, int flags)
 /* The pre-2.33 names: `ver` is _STAT_VER (1), one layout on x86_64. */
 int __xstat(int ver, const char *path, struct stat *st)
 {
+	if (plainly_outside(path))
+		return fsi_real.__xstat(ver, path, st);
 	struct fsi_res r;
 	int rc = stat_try(AT_FDCWD, path, 0, st, &r);
 	if (rc != FSI_FWD)
@@ -141,6 +160,8 @@ int __xstat(int ver, const char *path, struct stat *st)
 
 int __xstat64(int ver, const char *path, struct stat64 *st)
 {
+	if (plainly_outside(path))
+		return fsi_real.__xstat64(ver, path, st);
 	struct fsi_res r;
 	int rc = stat_try(AT_FDCWD, path, 0, (struct stat *)st, &r);
 	if (rc != FSI_FWD)
@@ -150,6 +171,8 @@ int __xstat64(int ver, const char *path, struct stat64 *st)
 
 int __lxstat(int ver, const char *path, struct stat *st)
 {
+	if (plainly_outside(path))
+		return fsi_real.__lxstat(ver, path, st);
 	struct fsi_res r;
 	int rc = stat_try(AT_FDCWD, path, AT_SYMLINK_NOFOLLOW, st, &r);
 	if (rc != FSI_FWD)
@@ -159,6 +182,8 @@ int __lxstat(int ver, const char *path, struct stat *st)
 
 int __lxstat64(int ver, const char *path, struct stat64 *st)
 {
+	if (plainly_outside(path))
+		return fsi_real.__lxstat64(ver, path, st);
 	struct fsi_res r;
 	int rc = stat_try(AT_FDCWD, path, AT_SYMLINK_NOFOLLOW, (struct stat *)st, &r);
 	if (rc != FSI_FWD)
