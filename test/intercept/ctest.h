@@ -64,6 +64,13 @@ static inline unsigned char ct_big_byte(size_t i)
 	return (unsigned char)(i * 7 % 251);
 }
 
+/* n bytes at p are big.bin's bytes from offset off. */
+static inline void ct_check_big(const unsigned char *p, size_t off, size_t n)
+{
+	for (size_t k = 0; k < n; k++)
+		ASSERT(p[k] == ct_big_byte(off + k));
+}
+
 /* Path of name under the original tree or the mount. */
 static inline const char *ct_path(int mnt, const char *name, char *buf)
 {

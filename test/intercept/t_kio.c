@@ -6,19 +6,13 @@
 
 #include "ctest.h"
 
-static void check_big(const unsigned char *p, size_t off, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		ASSERT(p[i] == ct_big_byte(off + i));
-}
-
 int main(int argc, char **argv)
 {
 	ct_setup(argc, argv, "-p 2 -l 6");
 	static unsigned char buf[200000];
 	FILE *f = fopen(CT_MNT "/big.bin", "rb");
 	ASSERT(f && fread(buf, 1, sizeof buf, f) == sizeof buf);
-	check_big(buf, 0, sizeof buf);
+	ct_check_big(buf, 0, sizeof buf);
 	ASSERT(fseek(f, 1234, SEEK_SET) == 0 && fgetc(f) == ct_big_byte(1234) && ftell(f) == 1235);
 	ASSERT(fclose(f) == 0);
 	f = fopen64(CT_MNT "/a.txt", "re");
@@ -35,7 +29,7 @@ int main(int argc, char **argv)
 	ASSERT(lseek(fd, 100, SEEK_SET) == 100);
 	f = fdopen(dup(fd), "rb");
 	ASSERT(f && fread(buf, 1, 10, f) == 10);
-	check_big(buf, 1100, 10);
+	ct_check_big(buf, 1100, 10);
 	fclose(f);
 	close(fd);
 	f = fopen("/dev/null", "r");
@@ -45,12 +39,12 @@ int main(int argc, char **argv)
 	fd = open(CT_MNT "/big.bin", O_RDONLY);
 	unsigned char *m = mmap(NULL, 200000, PROT_READ, MAP_SHARED, fd, 0);
 	ASSERT(m != MAP_FAILED);
-	check_big(m, 0, 200000);
+	ct_check_big(m, 0, 200000);
 	ASSERT(read(fd, buf, 3) == 3);   /* still readable, from offset 0 */
-	check_big(buf, 0, 3);
+	ct_check_big(buf, 0, 3);
 	unsigned char *p = mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 4096);
 	ASSERT(p != MAP_FAILED);
-	check_big(p, 4096, 8192);
+	ct_check_big(p, 4096, 8192);
 	p[0] ^= 1;   /* private copy */
 	munmap(p, 8192);
 	munmap(m, 200000);
@@ -67,9 +61,9 @@ int main(int argc, char **argv)
 	loff_t oin = 199990, oout = 0;
 	ASSERT(copy_file_range(fd, &oin, out, &oout, 100, 0) == 10 && oin == 200000);
 	ASSERT(pread(out, buf, 5000, 0) == 5000);
-	check_big(buf, 199990, 10);
+	ct_check_big(buf, 199990, 10);
 	ASSERT(pread(out, buf, 5000, 10) == 5000);
-	check_big(buf, 1010, 4990);
+	ct_check_big(buf, 1010, 4990);
 	close(fd);
 	int pfd[2];
 	ASSERT(pipe(pfd) == 0);
