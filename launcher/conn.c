@@ -50,6 +50,8 @@ int fx_conn_accept(struct srv *s)
 		}
 		struct conn *cn = s->conns[k];
 		cn->fd = fd;
+		cn->pending_fd = -1;
+		cn->ch = NULL;
 		cn->gen = ++s->gen;
 		cn->inlen = 0;
 		cn->inflight = cn->queued = 0;
@@ -65,6 +67,11 @@ void fx_conn_close(struct srv *s, size_t k)
 		return;
 	close(cn->fd);
 	cn->fd = -1;
+	if (cn->pending_fd >= 0)
+		close(cn->pending_fd);
+	cn->pending_fd = -1;
+	fx_chan_put(cn->ch);   /* unmapped once no forward lands in it */
+	cn->ch = NULL;
 	while (cn->head) {
 		struct obuf *b = cn->head;
 		cn->head = b->next;
@@ -123,6 +130,20 @@ void fx_conn_send(struct srv *s, size_t k, struct obuf *b)
 		fx_conn_close(s, k);
 }
 
+/* FS_MSG_CHAN: the descriptor that came with it becomes the channel. */
+static int cn_pending(struct srv *s, size_t k, const struct fs_req *req)
+{
+	(void)req;
+	struct conn *cn = s->conns[k];
+	int fd = cn->pending_fd;
+	cn->pending_fd = -1;
+	if (fd < 0)
+		return EBADF;
+	int e = fx_chan_attach(s, k, fd);
+	close(fd);
+	return e;
+}
+
 static void handle(struct srv *s, size_t k, const uint8_t *msg)
 {
 	struct fx_ctx *c = s->c;
@@ -135,21 +156,30 @@ static void handle(struct srv *s, size_t k, const uint8_t *msg)
 		fx_conn_send(s, k, fx_reply_error(id, e));
 		return;
 	}
-	if (req.type == FS_MSG_PING) {
+	if (req.type == FS_MSG_KICK)   /* the loop scans the channel anyway */
+		return;
+	if (req.type == FS_MSG_PING || req.type == FS_MSG_CHAN) {
+		if (req.type == FS_MSG_CHAN) {
+			e = cn_pending(s, k, &req);
+			if (e) {
+				FX_DEBUG(c, "client %zu: channel refused (%s)", k, strerror(e));
+				fx_conn_send(s, k, fx_reply_error(req.id, e));
+				return;
+			}
+		}
 		struct obuf *b = fx_obuf_new(sizeof(struct fs_rep));
 		if (b)
 			fs_rep_init((struct fs_rep *)b->data, FS_MSG_DATA, req.id, 0, 0);
 		fx_conn_send(s, k, b ? b : fx_reply_error(req.id, ENOMEM));
 		return;
 	}
-	uint32_t slot = c->img.ents[req.ent].part;
-	const struct fs_img_part *ip = &c->img.parts[slot];
-	if (ip->local || (int)ip->owner == c->rank || (int)ip->owner >= c->nranks) {
+	int owner = fx_owner(s, &req);
+	if (owner < 0) {
 		s->n_local++;
 		fx_conn_send(s, k, fx_reply_local(s, &req));
 		return;
 	}
-	if (fx_forward(s, k, &req, (int)ip->owner) != 0)
+	if (fx_forward(s, k, &req, owner, -1) != 0)
 		fx_conn_send(s, k, fx_reply_error(req.id, ENOMEM));
 }
 
@@ -166,6 +196,25 @@ int fx_conn_drain(struct srv *s, size_t k)
 	memmove(cn->in, cn->in + off, cn->inlen - off);
 	cn->inlen -= off;
 	return 0;
+}
+
+/* Descriptors passed with the bytes just read: the first one waits for
+ * its FS_MSG_CHAN; any other is closed. */
+static void take_fds(struct conn *cn, struct msghdr *mh)
+{
+	for (struct cmsghdr *cm = CMSG_FIRSTHDR(mh); cm; cm = CMSG_NXTHDR(mh, cm)) {
+		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
+			continue;
+		size_t n = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (size_t i = 0; i < n; i++) {
+			int fd;
+			memcpy(&fd, CMSG_DATA(cm) + i * sizeof fd, sizeof fd);
+			if (cn->pending_fd < 0)
+				cn->pending_fd = fd;
+			else
+				close(fd);
+		}
+	}
 }
 
 int fx_conn_io(struct srv *s, size_t k, short revents)
@@ -186,11 +235,20 @@ int fx_conn_io(struct srv *s, size_t k, short revents)
 	if (!(revents & POLLIN))
 		return 0;
 	while (fx_conn_readable(cn) && cn->inlen < sizeof cn->in) {
-		ssize_t r = read(cn->fd, cn->in + cn->inlen, sizeof cn->in - cn->inlen);
+		union {
+			char b[CMSG_SPACE(4 * sizeof(int))];
+			struct cmsghdr align;
+		} u;
+		struct iovec iov = {cn->in + cn->inlen, sizeof cn->in - cn->inlen};
+		struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.b,
+				    .msg_controllen = sizeof u.b};
+		ssize_t r = recvmsg(cn->fd, &mh, MSG_CMSG_CLOEXEC);
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0 && errno == EAGAIN)
 			return 0;
+		if (r > 0)
+			take_fds(cn, &mh);
 		if (r <= 0) {
 			FX_DEBUG(s->c, "client %zu closed", k);
 			fx_conn_close(s, k);

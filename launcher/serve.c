@@ -2,15 +2,20 @@
  * serve.c - the event loop: one thread (the main one) calls MPI.
  *
  * Sources: the signalfd (child exit, signals to forward), the listening
- * socket and client connections (conn.c), and MPI: requests from other
+ * socket and client connections (conn.c), their shared-memory channels
+ * (chan.c), and MPI: requests from other
  * ranks for partitions held here (tag FX_TAG_REQ, replied to with tag =
  * request id), replies to requests forwarded from local processes, and
  * completions of reply sends.
  *
- * Waiting: while anything is in flight or something happened in the last
- * 2 ms the loop spins (ppoll with no timeout and sched_yield); after that
- * it sleeps in ppoll with a timeout growing from 50 us to 1 ms, so an
- * idle launcher costs little CPU and wakes within 1 ms for MPI.
+ * Waiting: while MPI messages of ours are in flight, the loop polls MPI
+ * and the channels without a system call for up to 100 us (a reply is
+ * usually that close).  While anything is in flight or something happened
+ * in the last 2 ms it spins, yielding the CPU on each turn and looking at
+ * the sockets every 50 us (ppoll with no timeout); after that it sleeps in
+ * ppoll with a timeout growing from 50 us to 1 ms, having told the
+ * channels so (a process that posts then kicks the socket), so an idle
+ * launcher costs little CPU and wakes within 1 ms for MPI.
  *
  * Finish: when the child has exited the rank enters MPI_Ibarrier and keeps
  * serving; once every rank's child has exited, sockets are closed, the
@@ -35,6 +40,8 @@
 #include "serve.h"
 
 #define FX_SPIN_SECONDS 0.002
+#define FX_HOT_SECONDS 100e-6
+#define FX_POLL_SECONDS 50e-6
 #define FX_WAIT_MIN_US 50
 #define FX_WAIT_MAX_US 1000
 
@@ -57,23 +64,42 @@ struct obuf *fx_reply_error(uint64_t id, int status)
 	return b;
 }
 
-struct obuf *fx_reply_local(struct srv *s, const struct fs_req *req)
+int fx_copy_local(struct srv *s, const struct fs_req *req, uint8_t *dst)
 {
 	struct fx_ctx *c = s->c;
 	const struct fs_ment *e = &c->img.ents[req->ent];
 	const struct fs_part *p = fx_part(c, e->part);
 	if (!p)
-		return fx_reply_error(req->id, EIO);
+		return EIO;
 	uint64_t fsize = fs_part_header(p)->file_size;
 	if (e->off > fsize || e->stored > fsize - e->off)
-		return fx_reply_error(req->id, EIO);
+		return EIO;
+	memcpy(dst, (const uint8_t *)fs_part_base(p) + e->off + req->offset, req->length);
+	return 0;
+}
+
+struct obuf *fx_reply_local(struct srv *s, const struct fs_req *req)
+{
 	struct obuf *b = fx_obuf_new(sizeof(struct fs_rep) + req->length);
 	if (!b)
 		return fx_reply_error(req->id, ENOMEM);
+	int e = fx_copy_local(s, req, b->data + sizeof(struct fs_rep));
+	if (e) {
+		free(b);
+		return fx_reply_error(req->id, e);
+	}
 	fs_rep_init((struct fs_rep *)b->data, FS_MSG_DATA, req->id, 0, req->length);
-	memcpy(b->data + sizeof(struct fs_rep),
-	       (const uint8_t *)fs_part_base(p) + e->off + req->offset, req->length);
 	return b;
+}
+
+int fx_owner(struct srv *s, const struct fs_req *req)
+{
+	struct fx_ctx *c = s->c;
+	uint32_t slot = c->img.ents[req->ent].part;
+	const struct fs_img_part *ip = &c->img.parts[slot];
+	if (ip->local || (int)ip->owner == c->rank || (int)ip->owner >= c->nranks)
+		return -1;
+	return (int)ip->owner;
 }
 
 /* ---- request sets ---- */
@@ -133,24 +159,35 @@ static int next_tag(struct srv *s)
 	return s->next_tag++;
 }
 
-int fx_forward(struct srv *s, size_t k, const struct fs_req *req, int owner)
+int fx_forward(struct srv *s, size_t k, const struct fs_req *req, int owner, int slot)
 {
 	struct fwd *f = malloc(sizeof *f);
-	struct obuf *b = fx_obuf_new(sizeof(struct fs_rep) + req->length);
+	struct conn *cn = s->conns[k];
+	struct obuf *b = slot < 0 ? fx_obuf_new(sizeof(struct fs_rep) + req->length) : NULL;
 	MPI_Request *r;
-	if (!f || !b || rs_add(&s->fwds, f, &r) < 0) {
+	if (!f || (slot < 0 && !b) || rs_add(&s->fwds, f, &r) < 0) {
 		free(f);
 		free(b);
 		return -1;
 	}
+	uint8_t *dst;
 	f->buf = b;
+	f->ch = NULL;
+	if (slot < 0) {
+		dst = b->data;
+		cn->inflight += req->length;
+	} else {
+		f->ch = cn->ch;
+		f->slot = (unsigned)slot;
+		f->ch->refs++;
+		dst = fs_chan_area(f->ch->base, f->ch->nslots, f->ch->slot_bytes, f->slot) + FS_CHAN_REP_OFF;
+	}
 	f->conn = k;
-	f->gen = s->conns[k]->gen;
-	s->conns[k]->inflight += req->length;
+	f->gen = cn->gen;
 	f->client_id = req->id;
 	f->length = req->length;
 	f->tag = next_tag(s);
-	MPI_Irecv(b->data, (int)b->len, MPI_BYTE, owner, f->tag, s->c->world, r);
+	MPI_Irecv(dst, (int)(sizeof(struct fs_rep) + req->length), MPI_BYTE, owner, f->tag, s->c->world, r);
 	struct fs_req out = *req;
 	out.id = (uint64_t)f->tag;
 	MPI_Send(&out, sizeof out, MPI_BYTE, owner, FX_TAG_REQ, s->c->world);
@@ -161,8 +198,10 @@ int fx_forward(struct srv *s, size_t k, const struct fs_req *req, int owner)
 /*
  * A reply to another rank goes out as one message, header then data, the
  * data straight from the mapped partition (an hindexed datatype over the
- * two, so nothing is copied here).  The header lives until the send
- * completes (send_done frees it).  0, or the errno to answer with.
+ * two, so nothing is copied here; MPI packs it through its own buffers,
+ * which on this path beats pinning the partition's pages).  The header
+ * lives until the send completes (send_done frees it).  0, or the errno
+ * to answer with.
  */
 static int reply_data(struct srv *s, const struct fs_req *req, int to)
 {
@@ -238,6 +277,8 @@ static int mpi_requests(struct srv *s)
 			continue;
 		}
 		int e = fs_req_check(raw, sizeof raw, &c->img, &req);
+		if (!e && req.type != FS_MSG_FETCH)
+			e = EPROTO;
 		if (!e)
 			e = reply_data(s, &req, st.MPI_SOURCE);
 		if (e)
@@ -278,15 +319,27 @@ static void reply_arrived(struct srv *s, void *obj, const MPI_Status *st)
 	int cnt = 0;
 	MPI_Get_count(st, MPI_BYTE, &cnt);
 	struct fs_rep rep;
-	struct obuf *b = f->buf;
+	const uint8_t *got_hdr = f->ch ? fs_chan_area(f->ch->base, f->ch->nslots, f->ch->slot_bytes, f->slot) +
+						 FS_CHAN_REP_OFF
+				       : f->buf->data;
 	size_t got = cnt > 0 ? (size_t)cnt : 0;
-	int bad = fs_rep_check(b->data, got < sizeof rep ? got : sizeof rep, (uint64_t)f->tag,
-			       f->length, &rep);
+	int bad = fs_rep_check(got_hdr, got < sizeof rep ? got : sizeof rep, (uint64_t)f->tag, f->length, &rep);
 	if (!bad && got != sizeof rep + (rep.type == FS_MSG_DATA ? rep.length : 0))
 		bad = EPROTO;
-	int alive = f->conn < s->nconn && s->conns[f->conn]->fd >= 0 && s->conns[f->conn]->gen == f->gen;
-	if (bad) {
+	if (bad)
 		fx_errf(s->c, "bad reply from rank %d: %s", st->MPI_SOURCE, strerror(bad));
+	if (f->ch) {
+		if (bad)
+			fs_rep_init(&rep, FS_MSG_ERROR, f->client_id, EIO, 0);
+		rep.id = f->client_id;
+		fx_chan_complete(f->ch, f->slot, &rep);
+		fx_chan_put(f->ch);
+		free(f);
+		return;
+	}
+	int alive = f->conn < s->nconn && s->conns[f->conn]->fd >= 0 && s->conns[f->conn]->gen == f->gen;
+	struct obuf *b = f->buf;
+	if (bad) {
 		free(b);
 		b = fx_reply_error(f->client_id, EIO);
 	} else {
@@ -387,22 +440,47 @@ int fx_serve(struct fx_ctx *c, struct fx_child *ch, int sfd, int lfd)
 	size_t cap = 0;
 	MPI_Request bar = MPI_REQUEST_NULL;
 	int phase = 0; /* 0 serve, 1 child gone, 2 all gone: drain, 3 last barrier */
-	double last = fx_now();
+	double last = fx_now(), polled = 0;
 	long wait_us = 0;
 	/* The command may have exited before the loop started, its SIGCHLD
 	 * read (and dropped) by the setup's check for interruptions. */
 	signals(&s);
 	while (phase < 4) {
-		int did = mpi_requests(&s) | rs_test(&s, &s.fwds, reply_arrived) |
-			  rs_test(&s, &s.sends, send_done);
+		int did = 0;
+		double hot0 = 0;
+		for (unsigned i = 0;; i++) {
+			did |= mpi_requests(&s) | rs_test(&s, &s.fwds, reply_arrived) |
+			       rs_test(&s, &s.sends, send_done) | fx_chan_scan(&s);
+			if (!s.fwds.live && !s.sends.live)
+				break;
+			if ((i & 15) == 15) {
+				double t = fx_now();
+				if (!hot0)
+					hot0 = t;
+				else if (t - hot0 > FX_HOT_SECONDS)
+					break;
+			}
+		}
 		for (size_t k = 0; k < s.nconn; k++) {
 			struct conn *cn = s.conns[k];
 			if (cn->fd >= 0 && cn->inlen >= sizeof(struct fs_req) && fx_conn_readable(cn))
 				fx_conn_drain(&s, k);
 		}
-		size_t n = fill_pollfds(&s, &pfds, &cap);
-		struct timespec ts = {0, wait_us * 1000};
-		int ready = ppoll(pfds, n, &ts, NULL);
+		/* Spinning, the sockets are looked at every FX_POLL_SECONDS only:
+		 * requests come through the channels, which cost no call. */
+		double t = wait_us ? 0 : fx_now();
+		int ready = 0;
+		size_t n = 0;
+		if (wait_us || t - polled >= FX_POLL_SECONDS) {
+			n = fill_pollfds(&s, &pfds, &cap);
+			if (wait_us && fx_chan_sleeping(&s, 1))
+				wait_us = 0;
+			struct timespec ts = {0, wait_us * 1000};
+			ready = ppoll(pfds, n, &ts, NULL);
+			if (wait_us)
+				fx_chan_sleeping(&s, 0);
+			polled = t;
+		}
 		if (ready > 0) {
 			did = 1;
 			if (pfds[0].revents)

@@ -24,8 +24,20 @@ struct obuf {
  * a client asks for. */
 #define FX_CONN_OWED_MAX (64u << 20)
 
+/* A process's shared-memory channel, mapped here (proto.h). */
+struct chan {
+	uint8_t *base;
+	uint64_t len;
+	unsigned nslots;
+	uint64_t slot_bytes;
+	uint64_t busy;          /* bit per slot: a reply is owed */
+	int refs;               /* the connection, and each forward landing here */
+};
+
 struct conn {
 	int fd;                 /* -1: free slot */
+	int pending_fd;         /* received with the last bytes, not yet used */
+	struct chan *ch;        /* NULL until FS_MSG_CHAN */
 	uint64_t gen;           /* tells a reused slot from its earlier self */
 	size_t inlen;
 	uint64_t inflight;       /* reply bytes of forwarded requests */
@@ -36,7 +48,9 @@ struct conn {
 
 /* A request forwarded to its owner rank, waiting for the reply. */
 struct fwd {
-	struct obuf *buf;       /* the reply lands here */
+	struct obuf *buf;       /* the reply lands here, or */
+	struct chan *ch;        /* in slot `slot` of this channel */
+	unsigned slot;
 	size_t conn;
 	uint64_t gen;
 	uint64_t client_id;
@@ -69,9 +83,14 @@ struct obuf *fx_obuf_new(size_t len);
 /* A reply to `req` served from this node's partitions (DATA or ERROR). */
 struct obuf *fx_reply_local(struct srv *s, const struct fs_req *req);
 struct obuf *fx_reply_error(uint64_t id, int status);
-/* Forward a checked request from connection k to the owner rank. */
-int fx_forward(struct srv *s, size_t k, const struct fs_req *req, int owner);
-
+/* The rank to forward a checked FETCH to; -1 when this node holds it. */
+int fx_owner(struct srv *s, const struct fs_req *req);
+/* Forward a checked request from connection k to the owner rank; the
+ * reply goes to slot `slot` of the connection's channel, or (slot < 0)
+ * onto its socket. */
+int fx_forward(struct srv *s, size_t k, const struct fs_req *req, int owner, int slot);
+/* Bytes [req->offset, +req->length) of a local blob into dst; 0 or EIO. */
+int fx_copy_local(struct srv *s, const struct fs_req *req, uint8_t *dst);
 /* conn.c */
 static inline int fx_conn_readable(const struct conn *cn)
 {
@@ -87,5 +106,17 @@ void fx_conn_send(struct srv *s, size_t k, struct obuf *b);
  * be owed more.  -1 when the connection was closed. */
 int fx_conn_drain(struct srv *s, size_t k);
 void fx_conn_close(struct srv *s, size_t k);
+
+/* chan.c */
+/* Map the memfd a process sent as connection k's channel: 0 or errno. */
+int fx_chan_attach(struct srv *s, size_t k, int fd);
+void fx_chan_put(struct chan *ch);
+/* Take and handle every posted request of every channel; 1 if any. */
+int fx_chan_scan(struct srv *s);
+/* Tell the processes whether this launcher is about to block (1) or is
+ * awake (0); 1 when something was posted meanwhile (do not block). */
+int fx_chan_sleeping(struct srv *s, int sleeping);
+/* Reply in slot k of ch: a header, its bytes already in place. */
+void fx_chan_complete(struct chan *ch, unsigned k, const struct fs_rep *rep);
 
 #endif /* FANSTORE_SERVE_H */

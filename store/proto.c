@@ -13,7 +13,7 @@ int fs_req_check(const void *buf, size_t len, const struct fs_image *img, struct
 	memcpy(&r, buf, sizeof(r));
 	if (r.magic != FS_PROTO_MAGIC || r.version != FS_PROTO_VERSION)
 		return EPROTO;
-	if (r.type == FS_MSG_PING) {
+	if (r.type == FS_MSG_PING || r.type == FS_MSG_CHAN || r.type == FS_MSG_KICK) {
 		*out = r;
 		return 0;
 	}
@@ -48,5 +48,19 @@ int fs_rep_check(const void *buf, size_t len, uint64_t expect_id, uint64_t expec
 		return EPROTO;
 	}
 	*out = r;
+	return 0;
+}
+
+int fs_chan_check(const struct fs_chan_hdr *h, uint64_t file_size)
+{
+	if (h->magic != FS_CHAN_MAGIC || h->version != FS_PROTO_VERSION)
+		return EPROTO;
+	if (h->nslots < 1 || h->nslots > FS_CHAN_SLOTS_MAX)
+		return EPROTO;
+	if (h->slot_bytes < FS_CHAN_PAGE || h->slot_bytes > FS_CHUNK_MAX ||
+	    h->slot_bytes % FS_CHAN_PAGE)
+		return EPROTO;
+	if (fs_chan_size(h->nslots, h->slot_bytes) > file_size)
+		return EPROTO;
 	return 0;
 }

@@ -8,9 +8,13 @@
  *                          $FANSTORE_JOBDIR/sock; decode; compare bytes and
  *                          stat with the original tree ORIG, and check that
  *                          every path of ORIG is in the image.
- *   fsread --bench SECONDS [INFLIGHT]
+ *   fsread --chan ORIG     the same, remote blobs through a shared-memory
+ *                          channel (what libfanstore uses)
+ *   fsread --bench SECONDS [INFLIGHT [socket|local]]
  *                          fetch and decode remote files round-robin for
- *                          SECONDS with INFLIGHT requests outstanding;
+ *                          SECONDS with INFLIGHT requests outstanding,
+ *                          through a channel (or the socket alone; or
+ *                          local files through a channel, no MPI);
  *                          print files/s and MB/s.
  *   fsread --ping          one PING through the socket.
  *
@@ -39,6 +43,8 @@ struct rd {
 	struct fs_image img;
 	struct fs_part **parts;
 	int sock;
+	int use_chan;
+	struct fs_chan ch;
 	uint64_t next_id;
 	uint64_t n_local, n_remote, bytes, bad;
 	const char *orig;
@@ -111,8 +117,46 @@ static int recv_rep(struct fs_rep *rep, uint64_t expect_id, uint64_t expect_len,
 	return 0;
 }
 
+static void chan_open(int nslots)
+{
+	char err[256];
+	if (R.ch.base)
+		return;
+	int e = fs_chan_open(&R.ch, R.jobdir, (unsigned)nslots, FS_CHUNK_MAX - FS_CHAN_PAGE, 20, err,
+			     sizeof err);
+	if (e) {
+		fprintf(stderr, "fsread: %s\n", err);
+		exit(1);
+	}
+}
+
+static int chan_fetch(uint64_t ent, uint64_t stored, uint8_t *dst)
+{
+	chan_open(1);
+	for (uint64_t off = 0; off < stored;) {
+		uint64_t n = stored - off < fs_chan_payload(&R.ch) ? stored - off : fs_chan_payload(&R.ch);
+		struct fs_rep rep;
+		uint64_t id = fs_chan_post(&R.ch, 0, ent, off, n);
+		int e = id ? fs_chan_wait(&R.ch, 0, id, n, 20, &rep) : EPIPE;
+		if (e) {
+			fprintf(stderr, "fsread: channel: %s\n", strerror(e));
+			exit(1);
+		}
+		if (rep.type == FS_MSG_ERROR) {
+			fs_chan_release(&R.ch, 0);
+			return rep.status;
+		}
+		memcpy(dst + off, fs_chan_bytes(&R.ch, 0), n);
+		fs_chan_release(&R.ch, 0);
+		off += n;
+	}
+	return 0;
+}
+
 static int fetch(uint64_t ent, uint64_t stored, uint8_t *dst)
 {
+	if (R.use_chan)
+		return chan_fetch(ent, stored, dst);
 	for (uint64_t off = 0; off < stored;) {
 		uint64_t n = stored - off < FS_CHUNK_MAX ? stored - off : FS_CHUNK_MAX;
 		struct fs_rep rep;
@@ -250,70 +294,138 @@ static double now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-static int bench(double seconds, int inflight)
+/* A transport for the bench: post a FETCH of a whole blob in slot k; take
+ * the next reply (in *k) and its bytes; give slot k back. */
+struct xport {
+	const char *name;
+	void (*post)(int k, uint64_t ent);
+	const uint8_t *(*take)(int *k, const uint64_t *slot_ent, int inflight);
+	void (*done)(int k);
+};
+
+static uint64_t *chan_ids;
+static uint8_t **sock_bufs;
+
+static void chan_post(int k, uint64_t ent)
+{
+	chan_ids[k] = fs_chan_post(&R.ch, (unsigned)k, ent, 0, R.img.ents[ent].stored);
+}
+
+/* Replies are taken in slot order; the others keep coming meanwhile. */
+static const uint8_t *chan_take(int *k, const uint64_t *slot_ent, int inflight)
+{
+	static int next;
+	while (!chan_ids[next])
+		next = (next + 1) % inflight;
+	*k = next;
+	next = (next + 1) % inflight;
+	struct fs_rep rep;
+	int e = fs_chan_wait(&R.ch, (unsigned)*k, chan_ids[*k], R.img.ents[slot_ent[*k]].stored, 20, &rep);
+	if (e || rep.type != FS_MSG_DATA) {
+		fprintf(stderr, "fsread: channel: %s\n", strerror(e ? e : rep.status));
+		return NULL;
+	}
+	return fs_chan_bytes(&R.ch, (unsigned)*k);
+}
+
+static void chan_done(int k)
+{
+	fs_chan_release(&R.ch, (unsigned)k);
+	chan_ids[k] = 0;
+}
+
+static void sock_post(int k, uint64_t ent)
+{
+	send_req(FS_MSG_FETCH, (uint64_t)k, ent, 0, R.img.ents[ent].stored);
+}
+
+/* Replies come back in completion order: the id names the slot. */
+static const uint8_t *sock_take(int *k, const uint64_t *slot_ent, int inflight)
+{
+	uint8_t hdr[sizeof(struct fs_rep)];
+	struct fs_rep rep;
+	if (io_all(R.sock, hdr, sizeof hdr, 0))
+		return NULL;
+	memcpy(&rep, hdr, sizeof rep);
+	if (rep.id >= (uint64_t)inflight || rep.type != FS_MSG_DATA ||
+	    fs_rep_check(hdr, sizeof hdr, rep.id, R.img.ents[slot_ent[rep.id]].stored, &rep)) {
+		fprintf(stderr, "fsread: bad reply (id %llu type %u status %d)\n", (unsigned long long)rep.id,
+			rep.type, rep.status);
+		return NULL;
+	}
+	*k = (int)rep.id;
+	return io_all(R.sock, sock_bufs[*k], rep.length, 0) ? NULL : sock_bufs[*k];
+}
+
+static void sock_done(int k)
+{
+	(void)k;
+}
+
+static int bench(double seconds, int inflight, int socket_only, int local)
 {
 	uint64_t n = 0, *ents = malloc(R.img.hdr->nent * sizeof *ents);
 	for (uint64_t i = 0; i < R.img.hdr->nent; i++) {
 		const struct fs_ment *e = fs_image_ent(&R.img, i);
-		if (S_ISREG(e->mode) && e->stored && e->stored <= FS_CHUNK_MAX && !R.img.parts[e->part].local)
+		if (S_ISREG(e->mode) && e->stored && e->stored <= FS_CHUNK_MAX - FS_CHAN_PAGE &&
+		    !R.img.parts[e->part].local == !local)
 			ents[n++] = i;
 	}
 	if (!n) {
-		fprintf(stderr, "fsread: no remote files to read\n");
+		fprintf(stderr, "fsread: no %s files to read\n", local ? "local" : "remote");
 		return 1;
 	}
-	uint8_t **bufs = calloc((size_t)inflight, sizeof *bufs);
+	if (inflight < 1 || inflight > (int)FS_CHAN_SLOTS_MAX) {
+		fprintf(stderr, "fsread: INFLIGHT must be 1..%u\n", FS_CHAN_SLOTS_MAX);
+		return 2;
+	}
+	static const struct xport chan = {"channel", chan_post, chan_take, chan_done};
+	static const struct xport sock = {"socket", sock_post, sock_take, sock_done};
+	const struct xport *x = socket_only ? &sock : &chan;
+	if (socket_only) {
+		sock_bufs = calloc((size_t)inflight, sizeof *sock_bufs);
+		for (int k = 0; k < inflight; k++)
+			sock_bufs[k] = malloc(FS_CHUNK_MAX);
+	} else {
+		chan_open(inflight);
+		chan_ids = calloc((size_t)inflight, sizeof *chan_ids);
+	}
 	uint8_t *out = malloc(FS_CHUNK_MAX);
 	uint64_t *slot_ent = calloc((size_t)inflight, sizeof *slot_ent);
-	for (int k = 0; k < inflight; k++)
-		bufs[k] = malloc(FS_CHUNK_MAX);
 	uint64_t files = 0, bytes = 0, next = 0;
 	double t0 = now(), t1 = t0;
 	for (int k = 0; k < inflight; k++) {
 		slot_ent[k] = ents[next++ % n];
-		send_req(FS_MSG_FETCH, (uint64_t)k, slot_ent[k], 0, R.img.ents[slot_ent[k]].stored);
+		x->post(k, slot_ent[k]);
 	}
-	int outstanding = inflight;
-	while (outstanding) {
-		/* Replies come back in completion order: read the header, then
-		 * its bytes into the slot the id names. */
-		uint8_t hdr[sizeof(struct fs_rep)];
-		struct fs_rep rep;
-		if (io_all(R.sock, hdr, sizeof hdr, 0))
-			return 1;
-		memcpy(&rep, hdr, sizeof rep);
-		if (rep.id >= (uint64_t)inflight || rep.type != FS_MSG_DATA) {
-			fprintf(stderr, "fsread: bad reply (id %llu type %u status %d)\n",
-				(unsigned long long)rep.id, rep.type, rep.status);
+	for (int outstanding = inflight; outstanding; outstanding--) {
+		int k;
+		const uint8_t *blob = x->take(&k, slot_ent, inflight);
+		const struct fs_ment *e = blob ? fs_image_ent(&R.img, slot_ent[k]) : NULL;
+		if (!blob || fs_blob_decode(e->method, blob, e->stored, out, e->size, e->crc) != FS_OK) {
+			fprintf(stderr, "fsread: bad reply%s%s\n", e ? " for " : "", e ? fs_image_name(&R.img, e) : "");
 			return 1;
 		}
-		int k = (int)rep.id;
-		const struct fs_ment *e = fs_image_ent(&R.img, slot_ent[k]);
-		if (fs_rep_check(hdr, sizeof hdr, rep.id, e->stored, &rep) ||
-		    io_all(R.sock, bufs[k], rep.length, 0) ||
-		    fs_blob_decode(e->method, bufs[k], e->stored, out, e->size, e->crc) != FS_OK) {
-			fprintf(stderr, "fsread: bad reply for %s\n", fs_image_name(&R.img, e));
-			return 1;
-		}
+		x->done(k);
 		files++;
 		bytes += e->size;
-		outstanding--;
 		t1 = now();
 		if (t1 - t0 < seconds) {
 			slot_ent[k] = ents[next++ % n];
-			send_req(FS_MSG_FETCH, (uint64_t)k, slot_ent[k], 0, R.img.ents[slot_ent[k]].stored);
+			x->post(k, slot_ent[k]);
 			outstanding++;
 		}
 	}
 	double dt = t1 - t0;
-	printf("fsread: bench %d in flight: %llu files in %.3f s: %.0f files/s %.1f MB/s\n", inflight,
-	       (unsigned long long)files, dt, (double)files / dt, (double)bytes / dt / 1e6);
+	printf("fsread: bench %d in flight (%s): %llu files in %.3f s: %.0f files/s %.1f MB/s\n", inflight,
+	       x->name, (unsigned long long)files, dt, (double)files / dt, (double)bytes / dt / 1e6);
 	return 0;
 }
 
 int main(int argc, char **argv)
 {
 	R.sock = -1;
+	R.ch.sock = -1;
 	R.jobdir = getenv(FS_ENV_JOBDIR);
 	if (argc < 2 || !R.jobdir) {
 		fprintf(stderr, "usage: fsread ORIG | --bench SECONDS [INFLIGHT] | --ping  (under fanstore-exec)\n");
@@ -328,13 +440,18 @@ int main(int argc, char **argv)
 	}
 	R.parts = calloc(R.img.hdr->nparts, sizeof *R.parts);
 	if (strcmp(argv[1], "--bench") == 0)
-		return bench(argc > 2 ? atof(argv[2]) : 2.0, argc > 3 ? atoi(argv[3]) : 1);
+		return bench(argc > 2 ? atof(argv[2]) : 2.0, argc > 3 ? atoi(argv[3]) : 1,
+			     argc > 4 && strcmp(argv[4], "socket") == 0, argc > 4 && strcmp(argv[4], "local") == 0);
 	if (strcmp(argv[1], "--ping") == 0) {
 		struct fs_rep rep;
 		send_req(FS_MSG_PING, 7, 0, 0, 0);
 		int e = recv_rep(&rep, 7, 0, NULL);
 		printf("fsread: ping %s\n", e ? strerror(e) : "ok");
 		return e ? 1 : 0;
+	}
+	if (strcmp(argv[1], "--chan") == 0 && argc > 2) {
+		R.use_chan = 1;
+		return verify(argv[2]);
 	}
 	return verify(argv[1]);
 }

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Each rank in its own mount namespace with a private tmpfs at the cache
 # path: every rank is its own node, so remote files really cross MPI
-# (socket -> launcher -> MPI -> owner -> back), the broadcast partition is
+# (socket or channel -> launcher -> MPI -> owner -> back), the broadcast partition is
 # sent over MPI to every node, and --replicas spreads owners.
 source "$(dirname "$0")/../lib.sh"
 source "$(dirname "$0")/common.sh"
@@ -29,6 +29,20 @@ for ranks in 2 3 4; do
   ok "$ranks ranks as $ranks nodes, remote reads on every rank"
 done
 
+# The same through the shared-memory channel libfanstore uses, and with
+# 8 requests in flight in one channel (replies complete out of order).
+for ranks in 2 3; do
+  ns_run "$ranks" --data "$T/ns.ds" -- "$FSREAD" --chan "$T/ns.tree"
+  all_exits 0
+  remote=$(sed -n 's/.* local \([0-9]*\) remote.*/\1/p' "$T/out" | sort -n | head -1)
+  [ "${remote:-0}" -gt 0 ] || fail "some rank read no remote file"
+  ok "$ranks nodes, remote reads through a channel"
+done
+ns_run 2 --data "$T/ns.ds" -- "$FSREAD" --bench 0.3 8
+all_exits 0
+[ "$(grep -c 'bench 8 in flight (channel)' "$T/out")" -eq 2 ] || fail "a rank did not report its bench"
+ok "8 requests in flight in one channel, every reply decoded and crc-checked"
+
 ns_run 3 -vv --replicas 2 --data "$T/ns.ds" -- "$FSREAD" "$T/ns.tree"
 all_exits 0
 # 5 partitions, each on 2 of the 3 nodes: the second copy comes over MPI.
@@ -50,4 +64,7 @@ gentree "$T/big.tree" --files 4 --dirs 1 --sizes 20000000,9000000,1,8388608 >/de
 ns_run 2 --data "$T/big.ds" -- "$FSREAD" "$T/big.tree"
 all_exits 0
 ok "remote files larger than one reply"
+ns_run 2 --data "$T/big.ds" -- "$FSREAD" --chan "$T/big.tree"
+all_exits 0
+ok "remote files larger than one channel slot"
 cache_empty
