@@ -9,9 +9,13 @@
 #                  without the path names vs the floor of 96
 #   remote100k     files/s (and remote100k_mbs: MB/s) reading 100 KB files
 #                  held by another node (each rank in its own mount namespace
-#                  with a private tmpfs: socket -> launcher -> MPI -> owner),
-#                  one request at a time and 8 in flight, vs an MPI
-#                  ping-pong (40-byte request, 100 KB reply) alike
+#                  with a private tmpfs: shared-memory channel -> launcher ->
+#                  MPI -> owner -> back), one request at a time and 8 in
+#                  flight, vs an MPI ping-pong (40-byte request, 100 KB
+#                  reply) alike: the usual one, answering from one cache-hot
+#                  buffer (the reference), and one answering from as many
+#                  bytes as the owner serves here (-dataset); fanstore-socket
+#                  is the same read through the unix socket alone
 #   idle_cpu       % of one core used by each launcher while its command
 #                  sleeps, vs the 5% ceiling
 # Needs root for the mount namespaces (remote100k is skipped otherwise).
@@ -78,26 +82,39 @@ if [ "$(id -u)" -eq 0 ] && unshare -m true 2>/dev/null; then
     "$PY" test/gentree.py "$D/r100k" --files 400 --dirs 4 --sizes 102400 >/dev/null
     "$PREP" -q -n 2 -l 0 -o "$D/r100k.ds" "$D/r100k"
   fi
+  fsbench() { # fsbench INFLIGHT [socket]: "files/s MB/s" of rank 0's reader
+    mpirun -np 2 unshare -m --propagation private sh -c \
+      'mount -t tmpfs -o size=256m fsbench "$FANSTORE_CACHE" && exec "$@"' sh \
+      "$EXEC" --data "$D/r100k.ds" -- sh -c '[ "$RANK" = 0 ] || exit 0; exec "$@"' sh \
+      "$TB/fsread" --bench "$secs" "$@" >"$W/out" 2>"$W/err" || { cat "$W/err" >&2; exit 1; }
+    cat "$W/out" >&2
+    sed -n 's/.*: \([0-9.]*\) files\/s \([0-9.]*\) MB\/s.*/\1 \2/p' "$W/out"
+  }
+  ppbench() { # ppbench INFLIGHT [SPAN]: "replies/s MB/s"
+    mpirun -np 2 "$TB/pingpong" 102400 "$secs" "$@" >"$W/out"
+    cat "$W/out" >&2
+    sed -n 's/.*: \([0-9.]*\) replies\/s \([0-9.]*\) MB\/s.*/\1 \2/p' "$W/out"
+  }
+  # The bytes rank 1 serves: its half of the 400 files.
+  span=$(( 200 * 102400 ))
   for k in 1 8; do
-    fr=() fm=() pr=() pm=()
+    fr=() fm=() sr=() sm=() pr=() pm=() dr=() dm=()
     for _ in $(seq "$reps"); do
-      mpirun -np 2 unshare -m --propagation private sh -c \
-        'mount -t tmpfs -o size=256m fsbench "$FANSTORE_CACHE" && exec "$@"' sh \
-        "$EXEC" --data "$D/r100k.ds" -- sh -c '[ "$RANK" = 0 ] || exit 0; exec "$@"' sh \
-        "$TB/fsread" --bench "$secs" "$k" >"$W/out" 2>"$W/err" || { cat "$W/err"; exit 1; }
-      cat "$W/out"
-      fr+=("$(sed -n 's/.*: \([0-9.]*\) files\/s.*/\1/p' "$W/out")")
-      fm+=("$(sed -n 's/.* \([0-9.]*\) MB\/s.*/\1/p' "$W/out")")
-      mpirun -np 2 "$TB/pingpong" 102400 "$secs" "$k" >"$W/out"
-      cat "$W/out"
-      pr+=("$(sed -n 's/.*: \([0-9.]*\) replies\/s.*/\1/p' "$W/out")")
-      pm+=("$(sed -n 's/.* \([0-9.]*\) MB\/s.*/\1/p' "$W/out")")
+      read -r a b < <(fsbench "$k"); fr+=("$a"); fm+=("$b")
+      read -r a b < <(fsbench "$k" socket); sr+=("$a"); sm+=("$b")
+      read -r a b < <(ppbench "$k"); pr+=("$a"); pm+=("$b")
+      read -r a b < <(ppbench "$k" "$span"); dr+=("$a"); dm+=("$b")
     done
     g=remote100k; [ "$k" = 1 ] || g=remote100k_x$k
+    m=${g/remote100k/remote100k_mbs}
     line "$g" fanstore files/s "${fr[@]}"
     line "$g" mpi-pingpong files/s "${pr[@]}"
-    line "${g/remote100k/remote100k_mbs}" fanstore MB/s "${fm[@]}"
-    line "${g/remote100k/remote100k_mbs}" mpi-pingpong MB/s "${pm[@]}"
+    line "$g" mpi-pingpong-dataset files/s "${dr[@]}"
+    line "$g" fanstore-socket files/s "${sr[@]}"
+    line "$m" fanstore MB/s "${fm[@]}"
+    line "$m" mpi-pingpong MB/s "${pm[@]}"
+    line "$m" mpi-pingpong-dataset MB/s "${dm[@]}"
+    line "$m" fanstore-socket MB/s "${sm[@]}"
   done
 else
   echo "bench_launcher: not root (or no unshare -m): remote reads not measured"

@@ -3,7 +3,12 @@
  * the size of struct fs_req, rank 1 answers with SIZE bytes, INFLIGHT
  * requests outstanding, for SECONDS.  Prints replies/s and MB/s.
  *
- *   mpirun -np 2 pingpong SIZE SECONDS [INFLIGHT]
+ *   mpirun -np 2 pingpong SIZE SECONDS [INFLIGHT [SPAN]]
+ *
+ * With SPAN, rank 1 answers from successive SIZE-byte pieces of a SPAN-byte
+ * buffer, as a server of a dataset that does not fit in the caches does;
+ * without it, always from the same (cache-hot) buffer, as the usual
+ * ping-pong does.
  */
 #include <mpi.h>
 #include <stdio.h>
@@ -34,6 +39,18 @@ int main(int argc, char **argv)
 	char *buf = malloc(len * (size_t)k + 1);
 	memset(buf, 7, len * (size_t)k + 1);
 	struct fs_req req[MAXK];
+	size_t span = argc > 4 ? strtoull(argv[4], NULL, 10) : 0, pieces = 1, next = 0;
+	const char *src = buf;
+	if (rank == 1 && span >= 2 * len) {
+		char *big = malloc(span);
+		if (!big) {
+			fprintf(stderr, "pingpong: no memory for a span of %zu bytes\n", span);
+			MPI_Abort(MPI_COMM_WORLD, 1);
+		}
+		memset(big, 7, span);
+		src = big;
+		pieces = span / len;
+	}
 	if (rank == 1) {
 		/* Serve until a request with id 0 says stop. */
 		for (;;) {
@@ -41,7 +58,8 @@ int main(int argc, char **argv)
 			MPI_Recv(&q, sizeof q, MPI_BYTE, 0, TAG_REQ, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
 			if (q.id == 0)
 				break;
-			MPI_Send(buf, (int)len, MPI_BYTE, 0, TAG_REP + (int)q.id, MPI_COMM_WORLD);
+			MPI_Send(src + next * len, (int)len, MPI_BYTE, 0, TAG_REP + (int)q.id, MPI_COMM_WORLD);
+			next = (next + 1) % pieces;
 		}
 	} else {
 		MPI_Request r[MAXK];
@@ -72,6 +90,8 @@ int main(int argc, char **argv)
 		printf("pingpong: %zu bytes, %d in flight: %llu replies in %.3f s: %.0f replies/s %.1f MB/s\n",
 		       len, k, (unsigned long long)n, dt, (double)n / dt, (double)n * (double)len / dt / 1e6);
 	}
+	if (src != buf)
+		free((char *)src);
 	free(buf);
 	MPI_Finalize();
 	return 0;
