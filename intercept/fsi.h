@@ -252,8 +252,9 @@ const uint8_t *fsi_part_map(struct fsi_ctx *c, uint32_t p);
 /* This thread's connection to the local launcher made; -1 with errno
  * (EMFILE or ENFILE when out of descriptors, else EIO). */
 int fsi_remote_connect(struct fsi_ctx *c);
-/* Fetch `stored` bytes of entry ent's blob from the local launcher. */
-int fsi_remote_fetch(struct fsi_ctx *c, uint32_t ent, uint8_t *dst, uint64_t stored);
+/* Fetch `stored` bytes of entry ent's blob from the local launcher;
+ * *verified 1 when the holder checked the (raw) blob against its crc. */
+int fsi_remote_fetch(struct fsi_ctx *c, uint32_t ent, uint8_t *dst, uint64_t stored, int *verified);
 /* Replace fd by a sealed memfd holding the file's bytes at the same
  * offset (system calls only when syscalls_only).  0 or -1 with errno. */
 int fsi_materialise(struct fsi_ctx *c, int fd, struct fsi_file *f, int syscalls_only);

@@ -112,23 +112,12 @@ static int fsi_set_mount(struct fsi_ctx *c, const char *m)
 	return 0;
 }
 
-/* The node's record of raw blobs whose crc was checked, shared by every
- * process of the job through JOBDIR/FS_JOB_VERIFIED; a private one if it cannot
- * be made (each process then checks for itself). */
+/* The node's record of raw blobs whose crc was checked (store.h); a
+ * private one if it cannot be made (each process then checks for itself). */
 static _Atomic uint8_t *fsi_verified_map(struct fsi_ctx *c)
 {
-	size_t n = c->img.hdr->nent / 8 + 1;
-	char path[PATH_MAX + sizeof "/" FS_JOB_VERIFIED];
-	snprintf(path, sizeof path, "%s/%s", c->jobdir, FS_JOB_VERIFIED);
-	int fd = fsi_real.open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	void *m = MAP_FAILED;
-	struct stat st;
-	if (fd >= 0 && fsi_real.fstat(fd, &st) == 0 &&
-	    ((size_t)st.st_size >= n || fsi_real.ftruncate(fd, (off_t)n) == 0))
-		m = fsi_real.mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	if (fd >= 0)
-		fsi_real.close(fd);
-	return m != MAP_FAILED ? m : calloc(n, 1);
+	uint8_t *m = fs_verified_map(c->jobdir, c->img.hdr->nent);
+	return (_Atomic uint8_t *)(m ? m : calloc(fs_verified_len(c->img.hdr->nent), 1));
 }
 
 static void fsi_set_cwd(struct fsi_ctx *c, const char *cwd)

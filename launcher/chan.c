@@ -84,6 +84,7 @@ static void answer(struct srv *s, size_t k, unsigned slot, const struct fs_req *
 	struct chan *ch = s->conns[k]->ch;
 	struct fs_req req;
 	struct fs_rep rep;
+	uint32_t flags = 0;
 	int e = fs_req_check(raw, sizeof *raw, &c->img, &req);
 	if (!e && req.type != FS_MSG_FETCH)
 		e = EPROTO;
@@ -98,13 +99,14 @@ static void answer(struct srv *s, size_t k, unsigned slot, const struct fs_req *
 		} else {
 			s->n_local++;
 			e = fx_copy_local(s, &req, fs_chan_area(ch->base, ch->nslots, ch->slot_bytes, slot) +
-							  FS_CHAN_DATA_SKIP);
+							  FS_CHAN_DATA_SKIP, &flags);
 		}
 	}
 	if (e)
 		fs_rep_init(&rep, FS_MSG_ERROR, raw->id, e, 0);
 	else
 		fs_rep_init(&rep, FS_MSG_DATA, req.id, 0, req.length);
+	rep.flags = flags;
 	fx_chan_complete(ch, slot, &rep);
 }
 

@@ -28,6 +28,8 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdatomic.h>
+#include <sys/mman.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -64,17 +66,53 @@ struct obuf *fx_reply_error(uint64_t id, int status)
 	return b;
 }
 
-int fx_copy_local(struct srv *s, const struct fs_req *req, uint8_t *dst)
+/*
+ * A raw blob held here is checked against its crc the first time this node
+ * serves or reads it (the bit shared with the node's processes), so that
+ * requesters need not: the reply says so (FS_REP_VERIFIED).  0, or EIO
+ * with one line naming the file and the partition.
+ */
+static int verify(struct srv *s, uint64_t ent, const uint8_t *blob, uint32_t *flags)
 {
 	struct fx_ctx *c = s->c;
-	const struct fs_ment *e = &c->img.ents[req->ent];
+	const struct fs_ment *e = &c->img.ents[ent];
+	*flags = 0;
+	if (e->method != FS_METHOD_RAW)
+		return 0;   /* the requester checks the decoded bytes */
+	_Atomic uint8_t none = 0, *bit = s->verified ? (_Atomic uint8_t *)&s->verified[ent >> 3] : &none;
+	uint8_t mask = (uint8_t)(1u << (ent & 7));
+	if (!(atomic_load_explicit(bit, memory_order_relaxed) & mask)) {
+		if (fs_crc32(0, blob, e->size) != e->crc) {
+			fx_errf(c, "%s: data does not match its checksum in partition %.16s; refusing to send it",
+				fs_image_name(&c->img, e), c->img.parts[e->part].name);
+			return EIO;
+		}
+		atomic_fetch_or_explicit(bit, mask, memory_order_relaxed);
+	}
+	*flags = FS_REP_VERIFIED;
+	return 0;
+}
+
+/* The stored blob of entry ent in this node's partitions, or NULL. */
+static const uint8_t *local_blob(struct srv *s, uint64_t ent)
+{
+	struct fx_ctx *c = s->c;
+	const struct fs_ment *e = &c->img.ents[ent];
 	const struct fs_part *p = fx_part(c, e->part);
 	if (!p)
-		return EIO;
+		return NULL;
 	uint64_t fsize = fs_part_header(p)->file_size;
 	if (e->off > fsize || e->stored > fsize - e->off)
+		return NULL;
+	return (const uint8_t *)fs_part_base(p) + e->off;
+}
+
+int fx_copy_local(struct srv *s, const struct fs_req *req, uint8_t *dst, uint32_t *flags)
+{
+	const uint8_t *b = local_blob(s, req->ent);
+	if (!b || verify(s, req->ent, b, flags))
 		return EIO;
-	memcpy(dst, (const uint8_t *)fs_part_base(p) + e->off + req->offset, req->length);
+	memcpy(dst, b + req->offset, req->length);
 	return 0;
 }
 
@@ -83,12 +121,14 @@ struct obuf *fx_reply_local(struct srv *s, const struct fs_req *req)
 	struct obuf *b = fx_obuf_new(sizeof(struct fs_rep) + req->length);
 	if (!b)
 		return fx_reply_error(req->id, ENOMEM);
-	int e = fx_copy_local(s, req, b->data + sizeof(struct fs_rep));
+	uint32_t flags;
+	int e = fx_copy_local(s, req, b->data + sizeof(struct fs_rep), &flags);
 	if (e) {
 		free(b);
 		return fx_reply_error(req->id, e);
 	}
 	fs_rep_init((struct fs_rep *)b->data, FS_MSG_DATA, req->id, 0, req->length);
+	((struct fs_rep *)b->data)->flags = flags;
 	return b;
 }
 
@@ -205,11 +245,9 @@ int fx_forward(struct srv *s, size_t k, const struct fs_req *req, int owner, int
  */
 static int reply_data(struct srv *s, const struct fs_req *req, int to)
 {
-	struct fx_ctx *c = s->c;
-	const struct fs_ment *e = &c->img.ents[req->ent];
-	const struct fs_part *p = fx_part(c, e->part);
-	uint64_t fsize = p ? fs_part_header(p)->file_size : 0;
-	if (!p || e->off > fsize || e->stored > fsize - e->off)
+	const uint8_t *blob = local_blob(s, req->ent);
+	uint32_t flags;
+	if (!blob || verify(s, req->ent, blob, &flags))
 		return EIO;
 	struct fs_rep *rep = malloc(sizeof *rep);
 	MPI_Request *r;
@@ -218,14 +256,15 @@ static int reply_data(struct srv *s, const struct fs_req *req, int to)
 		return ENOMEM;
 	}
 	fs_rep_init(rep, FS_MSG_DATA, req->id, 0, req->length);
+	rep->flags = flags;
 	MPI_Aint d[2];
 	int bl[2] = {(int)sizeof *rep, (int)req->length};
 	MPI_Get_address(rep, &d[0]);
-	MPI_Get_address((const uint8_t *)fs_part_base(p) + e->off + req->offset, &d[1]);
+	MPI_Get_address(blob + req->offset, &d[1]);
 	MPI_Datatype dt;
 	MPI_Type_create_hindexed(2, bl, d, MPI_BYTE, &dt);
 	MPI_Type_commit(&dt);
-	MPI_Isend(MPI_BOTTOM, 1, dt, to, (int)req->id, c->world, r);
+	MPI_Isend(MPI_BOTTOM, 1, dt, to, (int)req->id, s->c->world, r);
 	MPI_Type_free(&dt); /* released by MPI when the send completes */
 	return 0;
 }
@@ -436,6 +475,11 @@ static size_t fill_pollfds(struct srv *s, struct pollfd **pfds, size_t *cap)
 int fx_serve(struct fx_ctx *c, struct fx_child *ch, int sfd, int lfd)
 {
 	struct srv s = {.c = c, .ch = ch, .sfd = sfd, .lfd = lfd};
+	size_t vlen = fs_verified_len(c->img.hdr->nent);
+	s.verified = fs_verified_map(c->jobdir, c->img.hdr->nent);
+	s.verified_shared = s.verified != NULL;
+	if (!s.verified)
+		s.verified = calloc(vlen, 1);   /* NULL: every blob checked each time */
 	struct pollfd *pfds = NULL;
 	size_t cap = 0;
 	MPI_Request bar = MPI_REQUEST_NULL;
@@ -528,5 +572,9 @@ int fx_serve(struct fx_ctx *c, struct fx_child *ch, int sfd, int lfd)
 	free(pfds);
 	rs_free(&s.fwds);
 	rs_free(&s.sends);
+	if (s.verified_shared)
+		munmap(s.verified, vlen);
+	else
+		free(s.verified);
 	return 0;
 }

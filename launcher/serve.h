@@ -77,6 +77,8 @@ struct srv {
 	struct reqset sends;    /* obj: struct obuf */
 	int next_tag;
 	uint64_t n_served, n_forwarded, n_local;
+	uint8_t *verified;      /* JOBDIR/verified (store.h), or private */
+	int verified_shared;
 };
 
 struct obuf *fx_obuf_new(size_t len);
@@ -89,8 +91,9 @@ int fx_owner(struct srv *s, const struct fs_req *req);
  * reply goes to slot `slot` of the connection's channel, or (slot < 0)
  * onto its socket. */
 int fx_forward(struct srv *s, size_t k, const struct fs_req *req, int owner, int slot);
-/* Bytes [req->offset, +req->length) of a local blob into dst; 0 or EIO. */
-int fx_copy_local(struct srv *s, const struct fs_req *req, uint8_t *dst);
+/* Bytes [req->offset, +req->length) of a local blob into dst, *flags
+ * FS_REP_VERIFIED when it is raw and matches its crc; 0 or EIO. */
+int fx_copy_local(struct srv *s, const struct fs_req *req, uint8_t *dst, uint32_t *flags);
 /* conn.c */
 static inline int fx_conn_readable(const struct conn *cn)
 {

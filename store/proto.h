@@ -22,8 +22,12 @@
 #include "store.h"
 
 #define FS_PROTO_MAGIC 0x46535251u      /* "QRSF" */
-#define FS_PROTO_VERSION 1u
+#define FS_PROTO_VERSION 2u      /* 2: channels, reply flags */
 #define FS_CHUNK_MAX (8u << 20)         /* bytes in one reply */
+
+/* The holder checked the whole raw blob against its crc (on this or an
+ * earlier request, once per node): the requester need not. */
+#define FS_REP_VERIFIED 1u
 
 enum fs_msg_type {
 	FS_MSG_FETCH = 1,       /* request: bytes [offset, offset+length) of ent's blob */
@@ -51,7 +55,7 @@ struct fs_rep {
 	uint16_t type;          /* FS_MSG_DATA or FS_MSG_ERROR */
 	uint64_t id;
 	int32_t status;         /* 0, or a positive errno (ENOENT, EINVAL, EIO...) */
-	uint32_t reserved;
+	uint32_t flags;         /* FS_REP_VERIFIED */
 	uint64_t length;        /* bytes following (DATA only) */
 };
 
@@ -91,7 +95,7 @@ static inline void fs_rep_init(struct fs_rep *r, uint16_t type, uint64_t id,
 	r->type = type;
 	r->id = id;
 	r->status = status;
-	r->reserved = 0;
+	r->flags = 0;
 	r->length = length;
 }
 

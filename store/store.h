@@ -72,6 +72,20 @@ enum fs_result fs_blob_decode(uint32_t method, const void *src, uint64_t stored,
 			      void *dst, uint64_t size, uint32_t crc);
 
 /*
+ * The node's record of raw blobs whose crc was checked: one bit per image
+ * entry in JOBDIR/verified, created if missing, mapped shared so that every
+ * process of the job on the node (library and launcher) checks a blob once.
+ * NULL when it cannot be made (the caller then keeps a private record).
+ * System calls only: safe inside the preloaded library.
+ */
+uint8_t *fs_verified_map(const char *jobdir, uint64_t nent);
+static inline size_t fs_verified_len(uint64_t nent)
+{
+	return (size_t)(nent / 8 + 1);
+}
+
+
+/*
  * Compress `size` bytes at src at libdeflate `level` (1..12) into dst of
  * capacity `cap`.  Returns the compressed length, or 0 when the result
  * would not fit in cap (the caller then stores the file raw).  `ctx` is a

@@ -19,10 +19,12 @@ done
 /usr/bin/python3 - "$out/req" <<'PYEOF'
 import struct, sys
 d = sys.argv[1]
-M, V = 0x46535251, 1
+M, V = 0x46535251, 2  # FS_PROTO_MAGIC, FS_PROTO_VERSION
 for i, (ent, off, ln) in enumerate([(1, 0, 1), (2, 0, 100), (3, 10, 4096), (4, 0, 1)]):
     open("%s/fetch%d" % (d, i), "wb").write(struct.pack("<IHHQQQQ", M, V, 1, 7, ent, off, ln))
 open(d + "/ping", "wb").write(struct.pack("<IHHQQQQ", M, V, 4, 8, 0, 0, 0))
+open(d + "/chan", "wb").write(struct.pack("<IHHQQQQ", M, V, 5, 9, 0, 0, 0))
 open(d + "/data", "wb").write(struct.pack("<IHHQiIQ", M, V, 2, 0, 0, 0, 0))
+open(d + "/verified", "wb").write(struct.pack("<IHHQiIQ", M, V, 2, 0, 0, 1, 0))
 open(d + "/error", "wb").write(struct.pack("<IHHQiIQ", M, V, 3, 5, 2, 0, 0))
 PYEOF

@@ -22,7 +22,7 @@ import os, socket, struct, sys
 s = socket.socket(socket.AF_UNIX)
 try:
     s.connect(os.path.join(os.environ["FANSTORE_JOBDIR"], "sock"))
-    s.sendall(struct.pack("<IHHQQQQ", 0x46535251, 1, 4, 7, 0, 0, 0))   # PING
+    s.sendall(struct.pack("<IHHQQQQ", 0x46535251, 2, 4, 7, 0, 0, 0))   # PING
     s.settimeout(10)
     data = s.recv(64)
 except OSError as e:

@@ -12,7 +12,9 @@
  *                          channel (what libfanstore uses)
  *   fsread --bench SECONDS [INFLIGHT [socket|local]]
  *                          fetch and decode remote files round-robin for
- *                          SECONDS with INFLIGHT requests outstanding,
+ *                          SECONDS with INFLIGHT requests outstanding (a raw
+ *                          blob its holder checked is only copied, as
+ *                          libfanstore does),
  *                          through a channel (or the socket alone; or
  *                          local files through a channel, no MPI);
  *                          print files/s and MB/s.
@@ -305,6 +307,7 @@ struct xport {
 
 static uint64_t *chan_ids;
 static uint8_t **sock_bufs;
+static uint32_t take_flags;     /* of the reply take() returned */
 
 static void chan_post(int k, uint64_t ent)
 {
@@ -325,6 +328,7 @@ static const uint8_t *chan_take(int *k, const uint64_t *slot_ent, int inflight)
 		fprintf(stderr, "fsread: channel: %s\n", strerror(e ? e : rep.status));
 		return NULL;
 	}
+	take_flags = rep.flags;
 	return fs_chan_bytes(&R.ch, (unsigned)*k);
 }
 
@@ -354,6 +358,7 @@ static const uint8_t *sock_take(int *k, const uint64_t *slot_ent, int inflight)
 		return NULL;
 	}
 	*k = (int)rep.id;
+	take_flags = rep.flags;
 	return io_all(R.sock, sock_bufs[*k], rep.length, 0) ? NULL : sock_bufs[*k];
 }
 
@@ -402,7 +407,10 @@ static int bench(double seconds, int inflight, int socket_only, int local)
 		int k;
 		const uint8_t *blob = x->take(&k, slot_ent, inflight);
 		const struct fs_ment *e = blob ? fs_image_ent(&R.img, slot_ent[k]) : NULL;
-		if (!blob || fs_blob_decode(e->method, blob, e->stored, out, e->size, e->crc) != FS_OK) {
+		/* As libfanstore: a raw blob its holder checked is only copied. */
+		if (e && e->method == FS_METHOD_RAW && (take_flags & FS_REP_VERIFIED))
+			memcpy(out, blob, e->size);
+		else if (!blob || fs_blob_decode(e->method, blob, e->stored, out, e->size, e->crc) != FS_OK) {
 			fprintf(stderr, "fsread: bad reply%s%s\n", e ? " for " : "", e ? fs_image_name(&R.img, e) : "");
 			return 1;
 		}

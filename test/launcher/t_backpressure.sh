@@ -28,7 +28,7 @@ CH, N = 8 << 20, 300
 s = socket.socket(socket.AF_UNIX)
 s.connect(os.path.join(jd, "sock"))
 for k in range(N):
-    s.sendall(struct.pack("<IHHQQQQ", 0x46535251, 1, 1, k, ent, 0, CH))
+    s.sendall(struct.pack("<IHHQQQQ", 0x46535251, 2, 1, k, ent, 0, CH))
 time.sleep(3)
 hwm = [l for l in open("/proc/%d/status" % os.getppid()) if l.startswith("VmHWM")][0]
 kb = int(hwm.split()[1])

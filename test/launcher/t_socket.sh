@@ -8,7 +8,7 @@ mkds k 2
 cat >"$T/client.py" <<'PY'
 import errno, os, socket, struct, sys
 REQ, REP = "<IHHQQQQ", "<IHHQiIQ"
-MAGIC, VER, FETCH, PING, DATA, ERROR = 0x46535251, 1, 1, 4, 2, 3
+MAGIC, VER, FETCH, PING, DATA, ERROR = 0x46535251, 2, 1, 4, 2, 3
 s = socket.socket(socket.AF_UNIX)
 s.connect(os.path.join(os.environ["FANSTORE_JOBDIR"], "sock"))
 def ask(raw):
@@ -28,6 +28,7 @@ expect("bad type", struct.pack(REQ, MAGIC, VER, 77, 3, 0, 0, 1), ERROR, errno.EP
 expect("entry out of range", struct.pack(REQ, MAGIC, VER, FETCH, 4, 1 << 40, 0, 1), ERROR, errno.ENOENT)
 expect("directory entry", struct.pack(REQ, MAGIC, VER, FETCH, 5, 0, 0, 1), ERROR, errno.ENOENT)
 expect("ping", struct.pack(REQ, MAGIC, VER, PING, 6, 0, 0, 0), DATA, 0)
+expect("version 1 (before channels)", struct.pack(REQ, MAGIC, 1, PING, 7, 0, 0, 0), ERROR, errno.EPROTO)
 PY
 run_ranks 2 --data "$T/k.ds" -- sh -c '[ "$RANK" = 1 ] || { '"$PY"' "$0" && exec "$@"; }' "$T/client.py" "$FSREAD" "$T/k.tree"
 all_exits 0
