@@ -2,12 +2,14 @@
  * proto.h - the request protocol.
  *
  * The same two messages travel on both legs of a remote read:
- *   libfanstore --(unix socket JOBDIR/sock)--> local fanstore-exec
+ *   libfanstore --(shared-memory channel, below; or the unix socket
+ *                  JOBDIR/sock alone)--> local fanstore-exec
  *   fanstore-exec --(MPI)--> the rank that holds the partition
  * and the reply travels back the same way.  A request names an entry of
  * the metadata image (every rank and process has the same image content,
  * entry indices included) and a byte range of its STORED blob; the
- * requester decodes and crc-checks.  Replies carry at most FS_CHUNK_MAX
+ * requester decodes and crc-checks, except a raw blob whose reply says the
+ * holder checked it (FS_REP_VERIFIED).  Replies carry at most FS_CHUNK_MAX
  * bytes; larger blobs are fetched with several requests.
  *
  * Every message received from outside is checked with fs_req_check /
