@@ -143,5 +143,8 @@ int fx_chan_sleeping(struct srv *s, int sleeping)
 		if (s->conns[k]->fd >= 0 && ch)
 			atomic_store(A32(&((struct fs_chan_hdr *)ch->base)->sleeping), (uint32_t)sleeping);
 	}
+	/* The flags before the slots' states, as a process posts its state
+	 * before it reads the flag: one of the two sees the other. */
+	atomic_thread_fence(memory_order_seq_cst);
 	return sleeping ? fx_chan_scan(s) : 0;
 }
