@@ -108,6 +108,68 @@ static void crc_error(struct fsi_ctx *c, const struct fs_ment *e, enum fs_result
 		e->part < c->img.hdr->nparts ? c->img.parts[e->part].name : "?");
 }
 
+/*
+ * Buffers for decoded or fetched files are kept for the next file rather
+ * than freed.  A 100 KB buffer is often the top of the heap: freeing it
+ * trims the heap, and the next file's buffer faults every page in again
+ * (and so does the reader's own buffer placed after it), which costs far
+ * more than the read on some virtual machines.  A few are kept, bounded
+ * in bytes; the lock is never waited for (busy, or held by a thread that
+ * did not survive a fork: plain malloc and free).
+ */
+#define KEEP_N 8
+#define KEEP_ONE (8u << 20)             /* larger buffers are freed */
+#define KEEP_BYTES (32u << 20)
+
+struct kbuf {
+	size_t cap;
+	size_t pad;                     /* keeps the bytes 16-byte aligned */
+};
+
+static atomic_flag keep_lock = ATOMIC_FLAG_INIT;
+static struct kbuf *keep[KEEP_N];
+static size_t keep_n, keep_bytes;
+
+uint8_t *fsi_buf_get(uint64_t n)
+{
+	if (n == 0)
+		n = 1;
+	if (!atomic_flag_test_and_set_explicit(&keep_lock, memory_order_acquire)) {
+		for (size_t i = keep_n; i-- > 0;) {
+			struct kbuf *k = keep[i];
+			if (k->cap >= n && k->cap / 4 <= n) {   /* fits, not far too big */
+				keep[i] = keep[--keep_n];
+				keep_bytes -= k->cap;
+				atomic_flag_clear_explicit(&keep_lock, memory_order_release);
+				return (uint8_t *)(k + 1);
+			}
+		}
+		atomic_flag_clear_explicit(&keep_lock, memory_order_release);
+	}
+	uint64_t cap = (n + 4095) & ~(uint64_t)4095;
+	struct kbuf *k = cap <= SIZE_MAX - sizeof *k ? malloc(sizeof *k + cap) : NULL;
+	if (!k)
+		return NULL;
+	k->cap = cap;
+	return (uint8_t *)(k + 1);
+}
+
+void fsi_buf_put(uint8_t *p)
+{
+	if (!p)
+		return;
+	struct kbuf *k = (struct kbuf *)p - 1;
+	if (k->cap <= KEEP_ONE && !atomic_flag_test_and_set_explicit(&keep_lock, memory_order_acquire)) {
+		if (keep_n < KEEP_N && keep_bytes + k->cap <= KEEP_BYTES) {
+			keep[keep_n++] = k;
+			keep_bytes += k->cap;
+			k = NULL;
+		}
+		atomic_flag_clear_explicit(&keep_lock, memory_order_release);
+	}
+	free(k);
+}
+
 /* Decode entry e into dst (e->size bytes); the blob is local or fetched. */
 static int decode_into(struct fsi_ctx *c, uint32_t ent, const struct fs_ment *e, uint8_t *dst)
 {
@@ -128,10 +190,10 @@ static int decode_into(struct fsi_ctx *c, uint32_t ent, const struct fs_ment *e,
 			crc_error(c, e, FS_ERR_CRC);
 			return fsi_fail(EIO);
 		}
-		if (!(fetched = malloc(e->stored ? e->stored : 1)))
+		if (!(fetched = fsi_buf_get(e->stored)))
 			return fsi_fail(ENOMEM);
 		if (fsi_remote_fetch(c, ent, fetched, e->stored, &verified) < 0) {
-			free(fetched);
+			fsi_buf_put(fetched);
 			return -1;
 		}
 		src = fetched;
@@ -140,7 +202,7 @@ static int decode_into(struct fsi_ctx *c, uint32_t ent, const struct fs_ment *e,
 	fsi_busy = 1;
 	enum fs_result rc = fs_blob_decode(e->method, src, e->stored, dst, e->size, e->crc);
 	fsi_busy = busy;
-	free(fetched);
+	fsi_buf_put(fetched);
 	if (rc == FS_OK)
 		return 0;
 	if (rc == FS_ERR_NOMEM)
@@ -175,16 +237,16 @@ const uint8_t *fsi_data(struct fsi_ctx *c, struct fsi_file *f)
 	uint8_t *b = atomic_load_explicit(&f->buf, memory_order_acquire);
 	if (b)
 		return b;
-	if (!(b = malloc(e->size ? e->size : 1)))
+	if (!(b = fsi_buf_get(e->size)))
 		return errno = ENOMEM, NULL;
 	if (decode_into(c, f->ent, e, b) < 0) {
 		int saved = errno;
-		free(b);
+		fsi_buf_put(b);
 		return errno = saved, NULL;
 	}
 	uint8_t *expect = NULL;
 	if (!atomic_compare_exchange_strong(&f->buf, &expect, b)) {
-		free(b);
+		fsi_buf_put(b);
 		return expect;
 	}
 	return b;

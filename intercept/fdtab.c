@@ -77,7 +77,7 @@ void fsi_file_put(struct fsi_file **fp)
 	*fp = NULL;
 	if (!f || atomic_fetch_sub(&f->ref, 1) != 1)
 		return;
-	free(atomic_exchange(&f->buf, NULL));
+	fsi_buf_put(atomic_exchange(&f->buf, NULL));
 	free(f->dir);
 	f->dir = NULL;
 	if (ncache < CACHE_MAX) {

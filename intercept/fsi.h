@@ -238,6 +238,10 @@ static inline int fsi_is_dir(struct fsi_ctx *c, uint64_t i)
 
 /* The whole decoded file, or NULL with errno (EIO, ENOMEM). */
 const uint8_t *fsi_data(struct fsi_ctx *c, struct fsi_file *f);
+/* A buffer of at least n bytes for a decoded or fetched file (f->buf),
+ * and back; a few are kept for reuse.  NULL when out of memory. */
+uint8_t *fsi_buf_get(uint64_t n);
+void fsi_buf_put(uint8_t *p);
 /* Read up to n bytes at off (served in user space); -1 with errno. */
 ssize_t fsi_pread(struct fsi_ctx *c, struct fsi_file *f, void *buf, size_t n, uint64_t off);
 /* Make every later read of f need no new descriptor: map the local

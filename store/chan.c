@@ -225,11 +225,10 @@ int fs_chan_wait(struct fs_chan *ch, unsigned k, uint64_t id, uint64_t len, int 
 	_Atomic uint32_t *st = A32(&sl->state);
 	struct timespec t0;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	for (unsigned i = 0; atomic_load_explicit(st, memory_order_acquire) != FS_SLOT_DONE; i++) {
-		if ((i & 7) == 7 && ns_since(&t0) > CHAN_SPIN_NS)
-			break;
+	/* The clock on every turn: when the CPUs are oversubscribed one
+	 * sched_yield can give the CPU away for a whole time slice. */
+	while (atomic_load_explicit(st, memory_order_acquire) != FS_SLOT_DONE && ns_since(&t0) < CHAN_SPIN_NS)
 		sched_yield();
-	}
 	while (atomic_load_explicit(st, memory_order_acquire) != FS_SLOT_DONE) {
 		atomic_store(A32(&sl->waiting), 1);   /* seq_cst: then look again */
 		uint32_t v = atomic_load(st);
