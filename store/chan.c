@@ -89,6 +89,8 @@ static int xrecv(int s, void *buf, size_t n)
 		long k = syscall(SYS_recvfrom, s, p, n, 0, NULL, NULL);
 		if (k < 0 && errno == EINTR)
 			continue;
+		if (k == 0)
+			errno = EPIPE;   /* the launcher closed the connection */
 		if (k <= 0)
 			return -1;
 		p += k;
