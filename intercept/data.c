@@ -219,14 +219,10 @@ static const uint8_t *raw_blob(struct fsi_ctx *c, uint32_t ent, const struct fs_
 	if (!d)
 		return NULL;
 	first_use(c, ent, d, e->size);
-	if (bit_is(c->verified, ent))
+	if (fs_verified_check((uint8_t *)c->verified, ent, d, e->size, e->crc))
 		return d;
-	if (fs_crc32(0, d, e->size) != e->crc) {
-		crc_error(c, e, FS_ERR_CRC);
-		return errno = EIO, NULL;
-	}
-	bit_set(c->verified, ent);
-	return d;
+	crc_error(c, e, FS_ERR_CRC);
+	return errno = EIO, NULL;
 }
 
 const uint8_t *fsi_data(struct fsi_ctx *c, struct fsi_file *f)

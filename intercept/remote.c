@@ -64,33 +64,21 @@ int fsi_remote_connect(struct fsi_ctx *c)
 
 int fsi_remote_fetch(struct fsi_ctx *c, uint32_t ent, uint8_t *dst, uint64_t stored, int *verified)
 {
+	if (rconnect(c) != 0)
+		return fsi_fail(EIO);
+	int refused;
+	int e = fs_chan_fetch(&rch, ent, dst, stored, c->timeout, verified, &refused);
+	if (!e)
+		return 0;
 	const struct fs_ment *me = fsi_ent(c, ent);
-	int name_len = (int)me->name_len;
-	const char *name = fs_image_name(&c->img, me);
-	*verified = 1;
-	for (uint64_t off = 0; off < stored;) {
-		uint64_t len = stored - off < RPAYLOAD ? stored - off : RPAYLOAD;
-		if (rconnect(c) != 0)
-			return fsi_fail(EIO);
-		struct fs_rep rep;
-		uint64_t id = fs_chan_post(&rch, 0, ent, off, len);
-		int e = id ? fs_chan_wait(&rch, 0, id, len, c->timeout, &rep) : EPIPE;
-		if (e) {
-			fsi_log("%s/%.*s: no answer from the launcher (%s)", c->mount, name_len, name,
-				e == ETIMEDOUT ? "timed out" : e == EPIPE ? "connection lost" : "malformed reply");
-			fs_chan_close(&rch);   /* the slot may still be owed: start afresh */
-			return fsi_fail(EIO);
-		}
-		if (rep.type == FS_MSG_ERROR) {
-			fs_chan_release(&rch, 0);
-			fsi_log("%s/%.*s: the launcher answered: %s", c->mount, name_len, name, strerror(rep.status));
-			return fsi_fail(EIO);
-		}
-		if (!(rep.flags & FS_REP_VERIFIED))
-			*verified = 0;
-		memcpy(dst + off, fs_chan_bytes(&rch, 0), len);
-		fs_chan_release(&rch, 0);
-		off += len;
+	if (refused) {
+		fsi_log("%s/%.*s: the launcher answered: %s", c->mount, (int)me->name_len,
+			fs_image_name(&c->img, me), strerror(e));
+	} else {
+		fsi_log("%s/%.*s: no answer from the launcher (%s)", c->mount, (int)me->name_len,
+			fs_image_name(&c->img, me),
+			e == ETIMEDOUT ? "timed out" : e == EPIPE ? "connection lost" : "malformed reply");
+		fs_chan_close(&rch);   /* the slot may still be owed: start afresh */
 	}
-	return 0;
+	return fsi_fail(EIO);
 }

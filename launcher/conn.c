@@ -131,9 +131,8 @@ void fx_conn_send(struct srv *s, size_t k, struct obuf *b)
 }
 
 /* FS_MSG_CHAN: the descriptor that came with it becomes the channel. */
-static int cn_pending(struct srv *s, size_t k, const struct fs_req *req)
+static int cn_pending(struct srv *s, size_t k)
 {
-	(void)req;
 	struct conn *cn = s->conns[k];
 	int fd = cn->pending_fd;
 	cn->pending_fd = -1;
@@ -158,15 +157,12 @@ static void handle(struct srv *s, size_t k, const uint8_t *msg)
 	}
 	if (req.type == FS_MSG_KICK)   /* the loop scans the channel anyway */
 		return;
-	if (req.type == FS_MSG_PING || req.type == FS_MSG_CHAN) {
-		if (req.type == FS_MSG_CHAN) {
-			e = cn_pending(s, k, &req);
-			if (e) {
-				FX_DEBUG(c, "client %zu: channel refused (%s)", k, strerror(e));
-				fx_conn_send(s, k, fx_reply_error(req.id, e));
-				return;
-			}
-		}
+	if (req.type == FS_MSG_CHAN && (e = cn_pending(s, k)) != 0) {
+		FX_DEBUG(c, "client %zu: channel refused (%s)", k, strerror(e));
+		fx_conn_send(s, k, fx_reply_error(req.id, e));
+		return;
+	}
+	if (req.type == FS_MSG_PING || req.type == FS_MSG_CHAN) {   /* answered with DATA, 0 bytes */
 		struct obuf *b = fx_obuf_new(sizeof(struct fs_rep));
 		if (b)
 			fs_rep_init((struct fs_rep *)b->data, FS_MSG_DATA, req.id, 0, 0);

@@ -28,7 +28,6 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <stdatomic.h>
 #include <sys/mman.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
@@ -79,15 +78,10 @@ static int verify(struct srv *s, uint64_t ent, const uint8_t *blob, uint32_t *fl
 	*flags = 0;
 	if (e->method != FS_METHOD_RAW)
 		return 0;   /* the requester checks the decoded bytes */
-	_Atomic uint8_t none = 0, *bit = s->verified ? (_Atomic uint8_t *)&s->verified[ent >> 3] : &none;
-	uint8_t mask = (uint8_t)(1u << (ent & 7));
-	if (!(atomic_load_explicit(bit, memory_order_relaxed) & mask)) {
-		if (fs_crc32(0, blob, e->size) != e->crc) {
-			fx_errf(c, "%s: data does not match its checksum in partition %.16s; refusing to send it",
-				fs_image_name(&c->img, e), c->img.parts[e->part].name);
-			return EIO;
-		}
-		atomic_fetch_or_explicit(bit, mask, memory_order_relaxed);
+	if (!fs_verified_check(s->verified, ent, blob, e->size, e->crc)) {
+		fx_errf(c, "%s: data does not match its checksum in partition %.16s; refusing to send it",
+			fs_image_name(&c->img, e), c->img.parts[e->part].name);
+		return EIO;
 	}
 	*flags = FS_REP_VERIFIED;
 	return 0;
@@ -476,10 +470,7 @@ int fx_serve(struct fx_ctx *c, struct fx_child *ch, int sfd, int lfd)
 {
 	struct srv s = {.c = c, .ch = ch, .sfd = sfd, .lfd = lfd};
 	size_t vlen = fs_verified_len(c->img.hdr->nent);
-	s.verified = fs_verified_map(c->jobdir, c->img.hdr->nent);
-	s.verified_shared = s.verified != NULL;
-	if (!s.verified)
-		s.verified = calloc(vlen, 1);   /* NULL: every blob checked each time */
+	s.verified = fs_verified_map(c->jobdir, c->img.hdr->nent);   /* NULL: checked each time */
 	struct pollfd *pfds = NULL;
 	size_t cap = 0;
 	MPI_Request bar = MPI_REQUEST_NULL;
@@ -517,11 +508,12 @@ int fx_serve(struct fx_ctx *c, struct fx_child *ch, int sfd, int lfd)
 		size_t n = 0;
 		if (wait_us || t - polled >= FX_POLL_SECONDS) {
 			n = fill_pollfds(&s, &pfds, &cap);
-			if (wait_us && fx_chan_sleeping(&s, 1))
-				wait_us = 0;
+			int sleeping = wait_us != 0;
+			if (sleeping && fx_chan_sleeping(&s, 1))
+				wait_us = 0;   /* posted meanwhile: do not block */
 			struct timespec ts = {0, wait_us * 1000};
 			ready = ppoll(pfds, n, &ts, NULL);
-			if (wait_us)
+			if (sleeping)
 				fx_chan_sleeping(&s, 0);
 			polled = t;
 		}
@@ -572,9 +564,7 @@ int fx_serve(struct fx_ctx *c, struct fx_child *ch, int sfd, int lfd)
 	free(pfds);
 	rs_free(&s.fwds);
 	rs_free(&s.sends);
-	if (s.verified_shared)
+	if (s.verified)
 		munmap(s.verified, vlen);
-	else
-		free(s.verified);
 	return 0;
 }

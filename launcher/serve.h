@@ -77,8 +77,7 @@ struct srv {
 	struct reqset sends;    /* obj: struct obuf */
 	int next_tag;
 	uint64_t n_served, n_forwarded, n_local;
-	uint8_t *verified;      /* JOBDIR/verified (store.h), or private */
-	int verified_shared;
+	uint8_t *verified;      /* JOBDIR/verified (store.h), or NULL */
 };
 
 struct obuf *fx_obuf_new(size_t len);

@@ -2,6 +2,7 @@
  * record of checked raw blobs. */
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/mman.h>
@@ -122,4 +123,17 @@ uint8_t *fs_verified_map(const char *jobdir, uint64_t nent)
 		m = (void *)syscall(SYS_mmap, NULL, n, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	syscall(SYS_close, fd);
 	return m == MAP_FAILED ? NULL : m;
+}
+
+int fs_verified_check(uint8_t *map, uint64_t ent, const void *blob, uint64_t size, uint32_t crc)
+{
+	_Atomic uint8_t *bit = map ? (_Atomic uint8_t *)&map[ent >> 3] : NULL;
+	uint8_t mask = (uint8_t)(1u << (ent & 7));
+	if (bit && (atomic_load_explicit(bit, memory_order_relaxed) & mask))
+		return 1;
+	if (fs_crc32(0, blob, size) != crc)
+		return 0;
+	if (bit)
+		atomic_fetch_or_explicit(bit, mask, memory_order_relaxed);
+	return 1;
 }

@@ -255,3 +255,29 @@ void fs_chan_release(struct fs_chan *ch, unsigned k)
 	struct fs_chan_slot *sl = fs_chan_slot(ch->base, k);
 	atomic_store_explicit(A32(&sl->state), FS_SLOT_FREE, memory_order_release);
 }
+
+int fs_chan_fetch(struct fs_chan *ch, uint64_t ent, uint8_t *dst, uint64_t len, int timeout_s,
+		  int *verified, int *refused)
+{
+	*verified = 1;
+	*refused = 0;
+	for (uint64_t off = 0; off < len;) {
+		uint64_t n = len - off < fs_chan_payload(ch) ? len - off : fs_chan_payload(ch);
+		struct fs_rep rep;
+		uint64_t id = fs_chan_post(ch, 0, ent, off, n);
+		int e = id ? fs_chan_wait(ch, 0, id, n, timeout_s, &rep) : EPIPE;
+		if (e)
+			return e;
+		if (rep.type == FS_MSG_ERROR) {
+			fs_chan_release(ch, 0);
+			*refused = 1;
+			return rep.status;
+		}
+		if (!(rep.flags & FS_REP_VERIFIED))
+			*verified = 0;
+		memcpy(dst + off, fs_chan_bytes(ch, 0), n);
+		fs_chan_release(ch, 0);
+		off += n;
+	}
+	return 0;
+}

@@ -249,4 +249,12 @@ int fs_chan_wait(struct fs_chan *ch, unsigned k, uint64_t id, uint64_t len, int 
 /* Give slot k back (FREE). */
 void fs_chan_release(struct fs_chan *ch, unsigned k);
 
+/* Fetch bytes [0, len) of entry ent's stored blob into dst through slot 0,
+ * a piece of at most fs_chan_payload at a time; *verified 1 when every
+ * reply said FS_REP_VERIFIED.  0; or the launcher's errno (an ERROR reply,
+ * *refused 1: the channel is fine); or fs_chan_wait's (the slot may still
+ * be owed: close the channel). */
+int fs_chan_fetch(struct fs_chan *ch, uint64_t ent, uint8_t *dst, uint64_t len, int timeout_s,
+		  int *verified, int *refused);
+
 #endif /* FANSTORE_PROTO_H */

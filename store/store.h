@@ -84,6 +84,11 @@ static inline size_t fs_verified_len(uint64_t nent)
 	return (size_t)(nent / 8 + 1);
 }
 
+/* A raw blob checked against its crc once per node: 1 when entry ent's bit
+ * in map (NULL: no record, check every time) says it was, or the crc
+ * matches now (the bit is then set); 0 on a mismatch. */
+int fs_verified_check(uint8_t *map, uint64_t ent, const void *blob, uint64_t size, uint32_t crc);
+
 
 /*
  * Compress `size` bytes at src at libdeflate `level` (1..12) into dst of

@@ -179,21 +179,11 @@ static int chan_fetch(struct fs_chan *ch, const struct fs_image *img, uint64_t i
 {
 	const struct fs_ment *e = fs_image_ent(img, i);
 	uint8_t *blob = malloc(e->stored + 1), *out = malloc(e->size + 1);
-	int rc = blob && out ? 0 : -1;
-	for (uint64_t off = 0; rc == 0 && off < e->stored;) {
-		uint64_t n = e->stored - off < fs_chan_payload(ch) ? e->stored - off : fs_chan_payload(ch);
-		struct fs_rep r;
-		uint64_t id = fs_chan_post(ch, 0, i, off, n);
-		if (!id || fs_chan_wait(ch, 0, id, n, 20, &r) != 0 || r.type != FS_MSG_DATA)
-			rc = -1;
-		else
-			memcpy(blob + off, fs_chan_bytes(ch, 0), n);
-		fs_chan_release(ch, 0);
-		off += n;
-	}
-	if (rc == 0 && fs_blob_decode(e->method, blob, e->stored, out, e->size, e->crc) != FS_OK)
-		rc = -1;
-	if (rc != 0)
+	int verified, refused, rc = -1;
+	if (blob && out && fs_chan_fetch(ch, i, blob, e->stored, 20, &verified, &refused) == 0 &&
+	    fs_blob_decode(e->method, blob, e->stored, out, e->size, e->crc) == FS_OK)
+		rc = 0;
+	else
 		fprintf(stderr, "badclient: fetching %s through a channel failed\n", fs_image_name(img, e));
 	free(blob);
 	free(out);

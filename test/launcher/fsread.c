@@ -135,24 +135,13 @@ static void chan_open(int nslots)
 static int chan_fetch(uint64_t ent, uint64_t stored, uint8_t *dst)
 {
 	chan_open(1);
-	for (uint64_t off = 0; off < stored;) {
-		uint64_t n = stored - off < fs_chan_payload(&R.ch) ? stored - off : fs_chan_payload(&R.ch);
-		struct fs_rep rep;
-		uint64_t id = fs_chan_post(&R.ch, 0, ent, off, n);
-		int e = id ? fs_chan_wait(&R.ch, 0, id, n, 20, &rep) : EPIPE;
-		if (e) {
-			fprintf(stderr, "fsread: channel: %s\n", strerror(e));
-			exit(1);
-		}
-		if (rep.type == FS_MSG_ERROR) {
-			fs_chan_release(&R.ch, 0);
-			return rep.status;
-		}
-		memcpy(dst + off, fs_chan_bytes(&R.ch, 0), n);
-		fs_chan_release(&R.ch, 0);
-		off += n;
+	int verified, refused;
+	int e = fs_chan_fetch(&R.ch, ent, dst, stored, 20, &verified, &refused);
+	if (e && !refused) {
+		fprintf(stderr, "fsread: channel: %s\n", strerror(e));
+		exit(1);
 	}
-	return 0;
+	return e;
 }
 
 static int fetch(uint64_t ent, uint64_t stored, uint8_t *dst)
