@@ -1,6 +1,8 @@
 /* Eight threads open, fstat, read and close files of the mount at once
- * (raw and compressed), each checking every byte; then a forked child and
- * the parent keep reading, including fds opened before the fork. */
+ * (raw and compressed), each checking every byte; eight threads read one
+ * shared descriptor and get every byte exactly once; then a forked child
+ * and the parent keep reading, an fd opened before the fork sharing one
+ * offset between them. */
 #include <pthread.h>
 #include <sys/wait.h>
 
@@ -38,6 +40,57 @@ static void *reader(void *arg)
 	return NULL;
 }
 
+/* Threads reading one fd in CHUNK-byte reads: the kernel makes each
+ * read's use of the offset atomic, so every chunk comes exactly once. */
+#define CHUNK 4000
+#define NCHUNK (200000 / CHUNK)
+static int shared_fd;
+static _Atomic int seen[NCHUNK];
+static _Atomic int bad;
+
+static void *chunk_reader(void *arg)
+{
+	(void)arg;
+	static __thread unsigned char b[CHUNK];
+	for (;;) {
+		ssize_t n = read(shared_fd, b, CHUNK);
+		if (n == 0)
+			return NULL;
+		if (n != CHUNK) {
+			bad = 1;
+			return NULL;
+		}
+		/* i * 7 % 251 with 251 prime: the first byte tells which chunk */
+		int j = -1;
+		for (int k = 0; k < NCHUNK; k++)
+			if (b[0] == ct_big_byte((size_t)k * CHUNK))
+				j = k;
+		for (size_t i = 0; j >= 0 && i < CHUNK; i++)
+			if (b[i] != ct_big_byte((size_t)j * CHUNK + i))
+				j = -1;
+		if (j < 0)
+			bad = 1;
+		else
+			seen[j]++;
+	}
+}
+
+static void one_fd_many_threads(void)
+{
+	shared_fd = open(CT_MNT "/big.bin", O_RDONLY);
+	ASSERT(shared_fd >= 0);
+	pthread_t t[NTHREAD];
+	for (long i = 0; i < NTHREAD; i++)
+		ASSERT(pthread_create(&t[i], NULL, chunk_reader, NULL) == 0);
+	for (int i = 0; i < NTHREAD; i++)
+		ASSERT(pthread_join(t[i], NULL) == 0);
+	ASSERT(!bad);
+	for (int j = 0; j < NCHUNK; j++)
+		ASSERT(seen[j] == 1);
+	ASSERT(lseek(shared_fd, 0, SEEK_CUR) == 200000);
+	close(shared_fd);
+}
+
 int main(int argc, char **argv)
 {
 	ct_setup(argc, argv, "-p 2 -l 6");
@@ -47,6 +100,10 @@ int main(int argc, char **argv)
 	for (int i = 0; i < NTHREAD; i++) {
 		void *rc;
 		ASSERT(pthread_join(t[i], &rc) == 0 && rc == NULL);
+	}
+	for (int rep = 0; rep < 20; rep++) {
+		one_fd_many_threads();
+		memset(seen, 0, sizeof seen);
 	}
 	/* fork: an fd opened before is shared (one offset), both sides read on */
 	int fd = open(CT_MNT "/big.bin", O_RDONLY);
@@ -62,7 +119,9 @@ int main(int argc, char **argv)
 	ASSERT(reader((void *)0) == NULL);
 	int status;
 	ASSERT(waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0);
-	ASSERT(read(fd, b, 1) == 1);
+	/* the child's read moved the one offset: the parent goes on at 20 */
+	ASSERT(read(fd, b, 1) == 1 && b[0] == ct_big_byte(20));
+	ASSERT(lseek(fd, 0, SEEK_CUR) == 21);
 	close(fd);
 	return ct_done();
 }
