@@ -361,8 +361,10 @@ int execle(const char *path, const char *arg, ...)
 	return rc;
 }
 
-/* posix_spawn runs the child inside glibc: materialise every virtual file
- * fd first (its file actions may dup2 any of them), in the parent. */
+/* posix_spawn runs the child inside glibc, which reads through the kernel:
+ * every virtual file fd gets its bytes there first (its file actions may
+ * dup2 any of them), in the parent, carriers filled where they are so the
+ * fds of one open file keep one offset. */
 static void spawn_fd(int fd, struct fsi_file *f, void *arg)
 {
 	struct fsi_ctx *c = arg;
@@ -376,6 +378,7 @@ static int spawn(int search, pid_t *pid, const char *path, const posix_spawn_fil
 	struct fsi_ctx *c = fsi_enter();
 	struct envbuf eb = { 0 };
 	if (c) {
+		fsi_share_all(c);
 		fsi_fd_each(spawn_fd, c);
 		env_build(c, envp, NULL, &eb);
 	}

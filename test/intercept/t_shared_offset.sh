@@ -39,10 +39,11 @@ r = subprocess.run(["head", "-c", "9"], stdin=fd, stdout=subprocess.PIPE)
 print("subprocess", r.stdout, "then", os.read(fd, 6))
 r = subprocess.run(["sh", "-c", "head -c 4; head -c 4"], stdin=fd, stdout=subprocess.PIPE)
 print("shell", r.stdout, "then", os.read(fd, 6))
+d2 = os.dup(fd)
 pid = os.posix_spawnp("head", ["head", "-c", "5"], os.environ,
                       file_actions=[(os.POSIX_SPAWN_DUP2, fd, 0)])
 os.waitpid(pid, 0)
-print("posix_spawn then", os.read(fd, 6))
+print("posix_spawn then", os.read(fd, 6), "and its dup", os.read(d2, 3))
 with open(root + "/d/lines.txt", "rb") as f:
     f.readline()
     f.flush()
