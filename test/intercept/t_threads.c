@@ -48,31 +48,85 @@ static int shared_fd;
 static _Atomic int seen[NCHUNK];
 static _Atomic int bad;
 
+/* Which chunk of big.bin b holds (i * 7 % 251 with 251 prime: the first
+ * byte tells), or -1 when it is none of them. */
+static int chunk_of(const unsigned char *b)
+{
+	int j = -1;
+	for (int k = 0; k < NCHUNK; k++)
+		if (b[0] == ct_big_byte((size_t)k * CHUNK))
+			j = k;
+	for (size_t i = 0; j >= 0 && i < CHUNK; i++)
+		if (b[i] != ct_big_byte((size_t)j * CHUNK + i))
+			j = -1;
+	return j;
+}
+
+/* Read fd to the end in CHUNK reads; each chunk's number to out (or -1). */
+static void read_chunks(int fd, void (*out)(int j, void *arg), void *arg)
+{
+	static __thread unsigned char b[CHUNK];
+	for (;;) {
+		ssize_t n = read(fd, b, CHUNK);
+		if (n == 0)
+			return;
+		out(n == CHUNK ? chunk_of(b) : -1, arg);
+		if (n != CHUNK)
+			return;
+	}
+}
+
+static void count_chunk(int j, void *arg)
+{
+	(void)arg;
+	if (j < 0)
+		bad = 1;
+	else
+		seen[j]++;
+}
+
 static void *chunk_reader(void *arg)
 {
 	(void)arg;
-	static __thread unsigned char b[CHUNK];
-	for (;;) {
-		ssize_t n = read(shared_fd, b, CHUNK);
-		if (n == 0)
-			return NULL;
-		if (n != CHUNK) {
-			bad = 1;
-			return NULL;
+	read_chunks(shared_fd, count_chunk, NULL);
+	return NULL;
+}
+
+static void send_chunk(int j, void *arg)
+{
+	ASSERT(write(*(int *)arg, &j, sizeof j) == sizeof j);
+}
+
+/* Processes sharing one description (inherited across fork) read it
+ * together: every chunk comes exactly once among them. */
+static void one_fd_many_processes(void)
+{
+	int fd = open(CT_MNT "/big.bin", O_RDONLY), p[2];
+	ASSERT(fd >= 0 && pipe(p) == 0);
+	pid_t kids[4];
+	for (int i = 0; i < 4; i++) {
+		ASSERT((kids[i] = fork()) >= 0);
+		if (kids[i] == 0) {
+			close(p[0]);
+			read_chunks(fd, send_chunk, &p[1]);
+			_exit(0);
 		}
-		/* i * 7 % 251 with 251 prime: the first byte tells which chunk */
-		int j = -1;
-		for (int k = 0; k < NCHUNK; k++)
-			if (b[0] == ct_big_byte((size_t)k * CHUNK))
-				j = k;
-		for (size_t i = 0; j >= 0 && i < CHUNK; i++)
-			if (b[i] != ct_big_byte((size_t)j * CHUNK + i))
-				j = -1;
-		if (j < 0)
-			bad = 1;
-		else
-			seen[j]++;
 	}
+	close(p[1]);
+	int j, got[NCHUNK] = {0};
+	while (read(p[0], &j, sizeof j) == sizeof j) {
+		ASSERT(j >= 0 && j < NCHUNK);
+		got[j]++;
+	}
+	for (int i = 0; i < 4; i++) {
+		int status;
+		ASSERT(waitpid(kids[i], &status, 0) == kids[i] && WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	}
+	for (j = 0; j < NCHUNK; j++)
+		ASSERT(got[j] == 1);
+	ASSERT(lseek(fd, 0, SEEK_CUR) == 200000);
+	close(p[0]);
+	close(fd);
 }
 
 static void one_fd_many_threads(void)
@@ -105,6 +159,8 @@ int main(int argc, char **argv)
 		one_fd_many_threads();
 		memset(seen, 0, sizeof seen);
 	}
+	for (int rep = 0; rep < 10; rep++)
+		one_fd_many_processes();
 	/* fork: an fd opened before is shared (one offset), both sides read on */
 	int fd = open(CT_MNT "/big.bin", O_RDONLY);
 	unsigned char b[100];
