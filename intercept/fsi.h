@@ -266,8 +266,9 @@ int fsi_materialise(struct fsi_ctx *c, int fd, struct fsi_file *f, int syscalls_
 int fsi_materialise_fd(struct fsi_ctx *c, int fd);
 
 /* The virtual cwd that an exec from here passes on (NULL: none).  A vfork
- * child that changed directory has its own (see w_names.c). */
-const char *fsi_exec_cwd(struct fsi_ctx *c);
+ * child that changed directory has its own (see w_names.c, which defines
+ * it among the exported wrappers: hence the explicit visibility). */
+const char *fsi_exec_cwd(struct fsi_ctx *c) __attribute__((visibility("hidden")));
 
 /* fs_image_stat with our uid/gid. */
 void fsi_stat(struct fsi_ctx *c, uint64_t i, struct stat *st);
