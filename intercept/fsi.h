@@ -97,6 +97,9 @@ static inline int fsi_in_vfork(struct fsi_ctx *c)
 }
 int fsi_in_vfork_slow(struct fsi_ctx *c);
 
+/* A wrapper's helper returns this for "not ours: forward the call". */
+#define FSI_FWD (-2)
+
 #define FSI_STR_(x) #x
 #define FSI_STR(x) FSI_STR_(x)
 

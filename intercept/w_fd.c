@@ -141,8 +141,7 @@ int dup3(int oldfd, int newfd, int flags)
 	return share(c, f, fsi_real.dup3(oldfd, newfd, flags));
 }
 
-/* fcntl on a virtual fd; FSI_FCNTL_FWD to let the kernel answer. */
-#define FSI_FCNTL_FWD (-2)
+/* fcntl on a virtual fd; FSI_FWD to let the kernel answer. */
 static int fcntl_virtual(struct fsi_ctx *c, struct fsi_file *f, int fd, int cmd, void *arg)
 {
 	struct flock *fl = arg;
@@ -169,7 +168,7 @@ static int fcntl_virtual(struct fsi_ctx *c, struct fsi_file *f, int fd, int cmd,
 	case F_GET_SEALS:
 		return fsi_fail(EINVAL);
 	default:
-		return FSI_FCNTL_FWD;
+		return FSI_FWD;
 	}
 }
 
@@ -180,7 +179,7 @@ static int fcntl_common(int fd, int cmd, void *arg, int is64)
 	if (f) {
 		int rc = fcntl_virtual(c, f, fd, cmd, arg);
 		fsi_file_put(&f);
-		if (rc != FSI_FCNTL_FWD)
+		if (rc != FSI_FWD)
 			return rc;
 	}
 	return is64 ? fsi_real.fcntl64(fd, cmd, arg) : fsi_real.fcntl(fd, cmd, arg);
