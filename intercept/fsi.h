@@ -113,6 +113,7 @@ void fsi_fd_gone(struct fsi_ctx *c, int fd);
 /* ---------------------------------------------------------------- */
 
 struct fsi_dir;
+struct fsi_lockd;
 
 /* Shared by every fd dup'ed from one open, like an open file description. */
 struct fsi_file {
@@ -122,6 +123,7 @@ struct fsi_file {
 	_Atomic uint64_t off;
 	_Atomic(uint8_t *) buf;        /* decoded copy (compressed/remote files) */
 	struct fsi_dir *dir;           /* stream made by opendir/fdopendir */
+	_Atomic(struct fsi_lockd *) lock;  /* advisory locks (w_lock.c); NULL none */
 	struct fsi_file *next;         /* free list */
 };
 
@@ -149,6 +151,15 @@ struct fsi_file *fsi_fd_take(int fd);
 int fsi_fd_is(int fd);
 /* Call fn(fd, f, arg) for every virtual fd (no references taken). */
 void fsi_fd_each(void (*fn)(int fd, struct fsi_file *f, void *arg), void *arg);
+
+/* Advisory locks (w_lock.c).  A lock command of fcntl on a virtual fd
+ * (F_GETLK, F_SETLK, F_SETLKW and the F_OFD_ forms); -1 with errno.  The
+ * table calls fsi_lock_fd_closed whenever an fd leaves it (a close drops
+ * the process's POSIX locks on the file) and fsi_lock_release at the
+ * object's last reference (flock and OFD locks go with it). */
+int fsi_lock_fcntl(struct fsi_ctx *c, struct fsi_file *f, int cmd, void *arg);
+void fsi_lock_fd_closed(struct fsi_file *f);
+void fsi_lock_release(struct fsi_file *f);
 
 /* ---------------------------------------------------------------- */
 /* Paths                                                             */

@@ -144,7 +144,6 @@ int dup3(int oldfd, int newfd, int flags)
 /* fcntl on a virtual fd; FSI_FWD to let the kernel answer. */
 static int fcntl_virtual(struct fsi_ctx *c, struct fsi_file *f, int fd, int cmd, void *arg)
 {
-	struct flock *fl = arg;
 	switch (cmd) {
 	case F_DUPFD:
 	case F_DUPFD_CLOEXEC:
@@ -156,14 +155,12 @@ static int fcntl_virtual(struct fsi_ctx *c, struct fsi_file *f, int fd, int cmd,
 	case F_SETFL:
 		return 0;
 	case F_GETLK:
-	case F_OFD_GETLK:
-		fl->l_type = F_UNLCK;
-		return 0;
 	case F_SETLK:
 	case F_SETLKW:
+	case F_OFD_GETLK:
 	case F_OFD_SETLK:
 	case F_OFD_SETLKW:
-		return fl->l_type == F_WRLCK ? fsi_fail(EBADF) : 0;
+		return fsi_lock_fcntl(c, f, cmd, arg);
 	case F_ADD_SEALS:
 	case F_GET_SEALS:
 		return fsi_fail(EINVAL);
