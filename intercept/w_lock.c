@@ -96,7 +96,6 @@ static int lockd_owns(const struct fsi_lockd *l, int fd)
  * errno.  Valid while the caller holds its reference to f. */
 static int lockd_fd(struct fsi_ctx *c, struct fsi_file *f)
 {
-	int vforked = fsi_in_vfork_slow(c);
 	struct fsi_lockd *l = atomic_load(&f->lock);
 	if (l) {
 		int fd = atomic_load(&l->fd);
@@ -104,14 +103,14 @@ static int lockd_fd(struct fsi_ctx *c, struct fsi_file *f)
 			return fd;
 		/* the program closed ours: its locks went with it */
 		int nfd;
-		if (vforked || (nfd = lock_open(c, f->ent)) < 0)
+		if (fsi_in_vfork_slow(c) || (nfd = lock_open(c, f->ent)) < 0)
 			return fsi_fail(ENOLCK);
 		if (atomic_compare_exchange_strong(&l->fd, &fd, nfd))
 			return nfd;
 		fsi_real.close(nfd);   /* another thread replaced it first */
 		return fd;
 	}
-	if (vforked)
+	if (fsi_in_vfork_slow(c))
 		return fsi_fail(ENOLCK);
 	int fd = lock_open(c, f->ent);
 	struct stat st;
@@ -136,6 +135,8 @@ static void posix_mark(struct fsi_ctx *c, uint32_t ent)
 {
 	_Atomic uint8_t *m = atomic_load(&posix_held);
 	if (!m) {
+		if (fsi_in_vfork_slow(c))
+			return;   /* no malloc there; a vfork child's locks are its own */
 		_Atomic uint8_t *fresh = calloc(c->img.hdr->nent / 8 + 1, 1);
 		if (!fresh)
 			return;   /* then a close cannot drop them: the process keeps them */
@@ -219,8 +220,7 @@ int fsi_lock_fcntl(struct fsi_ctx *c, struct fsi_file *f, int cmd, void *arg)
 			user->l_type = F_UNLCK;
 		else
 			*user = fl;
-	} else if (cmd != F_OFD_SETLK && cmd != F_OFD_SETLKW && fl.l_type != F_UNLCK &&
-		   !fsi_in_vfork_slow(c)) {
+	} else if (cmd != F_OFD_SETLK && cmd != F_OFD_SETLKW && fl.l_type != F_UNLCK) {
 		posix_mark(c, f->ent);
 	}
 	return rc;
