@@ -79,6 +79,7 @@ struct fsi_file *fsi_file_new(uint32_t ent, int flags)
 	f->dir = NULL;
 	f->next = NULL;
 	f->carrier = -1;
+	atomic_store(&f->lock, NULL);
 	atomic_store(&f->off, 0);
 	atomic_store(&f->kernel_ready, 0);
 	atomic_store(&f->buf, NULL);
@@ -102,6 +103,7 @@ void fsi_file_put(struct fsi_file **fp)
 	if (!f || atomic_fetch_sub(&f->ref, 1) != 1)
 		return;
 	fsi_buf_put(atomic_exchange(&f->buf, NULL));
+	fsi_lock_release(f);
 	free(f->dir);
 	f->dir = NULL;
 	if (ncache < CACHE_MAX) {
@@ -170,6 +172,8 @@ int fsi_fd_set(int fd, struct fsi_file *f)
 		return fsi_fail(ENOMEM);
 	}
 	struct fsi_file *old = atomic_exchange(s, f);
+	if (old)
+		fsi_lock_fd_closed(old);
 	fsi_file_put(&old);
 	return 0;
 }
@@ -179,7 +183,10 @@ struct fsi_file *fsi_fd_take(int fd)
 	fsi_slot *s = slot_of(fd, 0);
 	if (!s)
 		return NULL;
-	return atomic_exchange(s, NULL);
+	struct fsi_file *f = atomic_exchange(s, NULL);
+	if (f)
+		fsi_lock_fd_closed(f);
+	return f;
 }
 
 void fsi_fd_each(void (*fn)(int fd, struct fsi_file *f, void *arg), void *arg)

@@ -97,6 +97,9 @@ static inline int fsi_in_vfork(struct fsi_ctx *c)
 }
 int fsi_in_vfork_slow(struct fsi_ctx *c);
 
+/* A wrapper's helper returns this for "not ours: forward the call". */
+#define FSI_FWD (-2)
+
 #define FSI_STR_(x) #x
 #define FSI_STR(x) FSI_STR_(x)
 
@@ -110,6 +113,7 @@ void fsi_fd_gone(struct fsi_ctx *c, int fd);
 /* ---------------------------------------------------------------- */
 
 struct fsi_dir;
+struct fsi_lockd;
 
 /*
  * Shared by every fd dup'ed from one open, like an open file description.
@@ -135,6 +139,7 @@ struct fsi_file {
 	uint64_t carrier_ino;          /* its inode (memfd) */
 	_Atomic(uint8_t *) buf;        /* decoded copy (compressed/remote files) */
 	struct fsi_dir *dir;           /* stream made by opendir/fdopendir */
+	_Atomic(struct fsi_lockd *) lock;  /* advisory locks (w_lock.c); NULL none */
 	struct fsi_file *next;         /* free list */
 };
 
@@ -163,6 +168,15 @@ struct fsi_file *fsi_fd_take(int fd);
 int fsi_fd_is(int fd);
 /* Call fn(fd, f, arg) for every virtual fd (no references taken). */
 void fsi_fd_each(void (*fn)(int fd, struct fsi_file *f, void *arg), void *arg);
+
+/* Advisory locks (w_lock.c).  A lock command of fcntl on a virtual fd
+ * (F_GETLK, F_SETLK, F_SETLKW and the F_OFD_ forms); -1 with errno.  The
+ * table calls fsi_lock_fd_closed whenever an fd leaves it (a close drops
+ * the process's POSIX locks on the file) and fsi_lock_release at the
+ * object's last reference (flock and OFD locks go with it). */
+int fsi_lock_fcntl(struct fsi_ctx *c, struct fsi_file *f, int ufd, int cmd, void *arg);
+void fsi_lock_fd_closed(struct fsi_file *f);
+void fsi_lock_release(struct fsi_file *f);
 
 /* ---------------------------------------------------------------- */
 /* Shared offsets (share.c)                                          */
@@ -328,8 +342,9 @@ int fsi_materialise(struct fsi_ctx *c, int fd, struct fsi_file *f, int syscalls_
 int fsi_materialise_fd(struct fsi_ctx *c, int fd);
 
 /* The virtual cwd that an exec from here passes on (NULL: none).  A vfork
- * child that changed directory has its own (see w_names.c). */
-const char *fsi_exec_cwd(struct fsi_ctx *c);
+ * child that changed directory has its own (see w_names.c, which defines
+ * it among the exported wrappers: hence the explicit visibility). */
+const char *fsi_exec_cwd(struct fsi_ctx *c) __attribute__((visibility("hidden")));
 
 /* fs_image_stat with our uid/gid. */
 void fsi_stat(struct fsi_ctx *c, uint64_t i, struct stat *st);

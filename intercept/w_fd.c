@@ -172,11 +172,9 @@ int dup3(int oldfd, int newfd, int flags)
 	return share(c, f, fsi_real.dup3(oldfd, newfd, flags), locked);
 }
 
-/* fcntl on a virtual fd; FSI_FCNTL_FWD to let the kernel answer. */
-#define FSI_FCNTL_FWD (-2)
+/* fcntl on a virtual fd; FSI_FWD to let the kernel answer. */
 static int fcntl_virtual(struct fsi_ctx *c, struct fsi_file *f, int fd, int cmd, void *arg)
 {
-	struct flock *fl = arg;
 	switch (cmd) {
 	case F_DUPFD:
 	case F_DUPFD_CLOEXEC:
@@ -189,19 +187,17 @@ static int fcntl_virtual(struct fsi_ctx *c, struct fsi_file *f, int fd, int cmd,
 	case F_SETFL:
 		return 0;
 	case F_GETLK:
-	case F_OFD_GETLK:
-		fl->l_type = F_UNLCK;
-		return 0;
 	case F_SETLK:
 	case F_SETLKW:
+	case F_OFD_GETLK:
 	case F_OFD_SETLK:
 	case F_OFD_SETLKW:
-		return fl->l_type == F_WRLCK ? fsi_fail(EBADF) : 0;
+		return fsi_lock_fcntl(c, f, fd, cmd, arg);
 	case F_ADD_SEALS:
 	case F_GET_SEALS:
 		return fsi_fail(EINVAL);
 	default:
-		return FSI_FCNTL_FWD;
+		return FSI_FWD;
 	}
 }
 
@@ -212,7 +208,7 @@ static int fcntl_common(int fd, int cmd, void *arg, int is64)
 	if (f) {
 		int rc = fcntl_virtual(c, f, fd, cmd, arg);
 		fsi_file_put(&f);
-		if (rc != FSI_FCNTL_FWD)
+		if (rc != FSI_FWD)
 			return rc;
 	}
 	return is64 ? fsi_real.fcntl64(fd, cmd, arg) : fsi_real.fcntl(fd, cmd, arg);

@@ -9,8 +9,6 @@
 /* the wrappers below are the library's interface */
 #pragma GCC visibility push(default)
 
-#define FSI_FWD (-2)
-
 static inline mode_t open_mode(int flags, va_list ap)
 {
 	return (flags & O_CREAT) || (flags & __O_TMPFILE) == __O_TMPFILE ? (mode_t)va_arg(ap, int) : 0;

@@ -8,7 +8,7 @@ pkgs="make gcc libdeflate-dev uthash-dev openmpi-bin libopenmpi-dev"
 case "$goal" in
   build) ;;
   demo)  pkgs="$pkgs python3 python3-numpy python3-pil python3-torch python3-torchvision" ;;
-  test)  pkgs="$pkgs clang libclang-rt-14-dev mpich libmpich-dev python3 python3-numpy python3-pil python3-torch
+  test)  pkgs="$pkgs clang libclang-rt-14-dev mpich libmpich-dev python3 python3-numpy python3-pil python3-torch python3-h5py
                python3-torchvision valgrind util-linux tar diffutils findutils coreutils" ;;
   bench) pkgs="$pkgs python3 python3-numpy python3-pil python3-torch python3-torchvision
                squashfs-tools squashfuse fuse3 gnuplot-nox" ;;
