@@ -63,8 +63,8 @@ struct fs_rep {
 
 /*
  * Check a received request of `len` bytes against the image: magic,
- * version, type, ent < nent and a regular file, offset + length within
- * the stored blob without overflow, 0 < length <= FS_CHUNK_MAX.
+ * version, type, a usable entry (fs_image_check_ent) that is a regular file,
+ * offset + length within the stored blob without overflow, 0 < length <= FS_CHUNK_MAX.
  * On failure returns the errno the reply should carry (EPROTO for a
  * malformed message, ENOENT for a bad entry, EINVAL for a bad range);
  * 0 when valid.
