@@ -730,15 +730,22 @@ int64_t fs_image_lookup(const struct fs_image *img, const char *rel, size_t len,
 			  (unsigned long long)b);
 		return FS_IMG_DAMAGED;
 	}
-	while (k) {   /* ent_fault keeps k rising and within nent */
-		const char *why = ent_fault(img, k - 1);
+	/* Entries passed on the way are checked for what the walk uses (the
+	 * name, the link onwards); the one found is checked whole. */
+	while (k) {
+		const struct fs_ment *e = &img->ents[k - 1];
+		const char *why = NULL;
+		if (!name_ok(img, e->name_off, e->name_len))
+			why = "name outside the name table";
+		else if (e->name_len == len && memcmp(img->names + e->name_off, rel, len) == 0 &&
+			 !(why = ent_fault(img, k - 1)))
+			return (int64_t)k - 1;
+		if (!why && e->hnext && (e->hnext <= k || e->hnext > img->hdr->nent))
+			why = "hash chain link out of order";
 		if (why) {
 			ent_err(img, k - 1, why, err);
 			return FS_IMG_DAMAGED;
 		}
-		const struct fs_ment *e = &img->ents[k - 1];
-		if (e->name_len == len && memcmp(img->names + e->name_off, rel, len) == 0)
-			return (int64_t)k - 1;
 		k = e->hnext;
 	}
 	return FS_IMG_ABSENT;

@@ -85,7 +85,10 @@ static void damaged_at(const struct fs_image *img, const char *path, const char 
 	struct fs_err err;
 	ASSERT(fs_image_from_buffer(copy, img->size, "x", &bad, &err) == FS_OK);
 	err.msg[0] = 0;
-	ASSERT(fs_image_lookup(&bad, path, strlen(path), &err) == FS_IMG_DAMAGED);
+	if (fs_image_lookup(&bad, path, strlen(path), &err) != FS_IMG_DAMAGED) {
+		fprintf(stderr, "lookup of %s: damage (%s) not found\n", path, want);
+		ASSERT(0);
+	}
 	if (!strstr(err.msg, want)) {
 		fprintf(stderr, "lookup of %s: '%s' lacks '%s'\n", path, err.msg, want);
 		ASSERT(0);
