@@ -17,35 +17,10 @@
 /* ------------------------------------------------------- large buffers */
 
 /* Building an image for millions of entries touches hundreds of MB of fresh
- * memory; on some machines each page fault costs more than filling the
- * page.  Large work buffers are therefore mapped with huge pages where
- * allowed and faulted in with one call.  A 64-byte header keeps the size. */
-#define BIG_HDR 64u
-
+ * memory: its work buffers come from fs_big_alloc, populated. */
 static void *big_alloc(size_t n)
 {
-	size_t len = BIG_HDR + (n ? n : 1);
-	uint8_t *m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (m == MAP_FAILED)
-		return NULL;
-#ifdef MADV_HUGEPAGE
-	(void)madvise(m, len, MADV_HUGEPAGE);
-#endif
-#ifdef MADV_POPULATE_WRITE
-	(void)madvise(m, len, MADV_POPULATE_WRITE);
-#endif
-	memcpy(m, &len, sizeof(len));
-	return m + BIG_HDR;
-}
-
-static void big_free(void *p)
-{
-	if (!p)
-		return;
-	uint8_t *m = (uint8_t *)p - BIG_HDR;
-	size_t len;
-	memcpy(&len, m, sizeof(len));
-	munmap(m, len);
+	return fs_big_alloc(n, 1);
 }
 
 /* Grow to n bytes, keeping the first `keep` bytes. */
@@ -55,7 +30,7 @@ static void *big_grow(void *p, size_t keep, size_t n)
 	if (q && p)
 		memcpy(q, p, keep);
 	if (q)
-		big_free(p);
+		fs_big_free(p);
 	return q;
 }
 
@@ -81,17 +56,17 @@ static int rb_reserve(struct fs_recbuf *rb, size_t more)
 	return 0;
 }
 
-int fs_recbuf_reserve(struct fs_recbuf *rb, size_t bytes)
+enum fs_result fs_recbuf_reserve(struct fs_recbuf *rb, size_t bytes)
 {
 	if (rb_reserve(rb, bytes))
-		return -1;
+		return FS_ERR_NOMEM;
 #ifdef MADV_POPULATE_WRITE
 	uintptr_t a = ((uintptr_t)(rb->buf + rb->len) + 4095) & ~(uintptr_t)4095;
 	uintptr_t e = (uintptr_t)(rb->buf + rb->cap) & ~(uintptr_t)4095;
 	if (e > a)
 		(void)madvise((void *)a, e - a, MADV_POPULATE_WRITE);
 #endif
-	return 0;
+	return FS_OK;
 }
 
 enum fs_result fs_recbuf_add_part(struct fs_recbuf *rb, const struct fs_part *p,
@@ -181,8 +156,8 @@ static int sort_bents(struct bent *v, uint64_t n)
 	struct skey *k = big_alloc(n * sizeof(*k));
 	struct bent *tmp = big_alloc(n * sizeof(*tmp));
 	if (!k || !tmp) {
-		big_free(k);
-		big_free(tmp);
+		fs_big_free(k);
+		fs_big_free(tmp);
 		return -1;
 	}
 	for (uint64_t i = 0; i < n; i++)
@@ -191,8 +166,8 @@ static int sort_bents(struct bent *v, uint64_t n)
 	for (uint64_t i = 0; i < n; i++)
 		tmp[i] = v[k[i].idx];
 	memcpy(v, tmp, n * sizeof(*v));
-	big_free(k);
-	big_free(tmp);
+	fs_big_free(k);
+	fs_big_free(tmp);
 	return 0;
 }
 
@@ -249,13 +224,13 @@ static enum fs_result parse_recs(const uint8_t *recs, size_t len, uint32_t npart
 	size_t off = 0;
 	while (off < len) {
 		if (len - off < sizeof(struct fs_rec) || off % 8 || n == cap) {
-			big_free(v);
+			fs_big_free(v);
 			return fs_seterr(err, FS_ERR_FORMAT, 0, NULL, "truncated metadata record");
 		}
 		const struct fs_rec *r = (const struct fs_rec *)(recs + off);
 		enum fs_result rr = rec_check(r, len - off, nparts, err);
 		if (rr) {
-			big_free(v);
+			fs_big_free(v);
 			return rr;
 		}
 		v[n++] = (struct bent){.name = (const char *)(r + 1), .name_len = r->name_len, .rec = r,
@@ -519,7 +494,7 @@ enum fs_result fs_image_build(const void *recs, size_t len, uint64_t dataset_id,
 	if (r)
 		unlink(tmp);
 out:
-	big_free(v);
+	fs_big_free(v);
 	return r;
 }
 

@@ -14,6 +14,12 @@
  *
  * Every message received from outside is checked with fs_req_check /
  * fs_rep_check before use; they are fuzzed.
+ *
+ * Results: checks and channel calls return 0 or an errno value, the one a
+ * reply or the reader's failed call should carry (never -1).  Three keep
+ * another form, said at each: fs_sock_send (0, or -1 with errno, as
+ * sendmsg), fs_chan_post (a request id; 0, which no request has, when the
+ * socket failed) and fs_chan_ready (1 or 0).
  */
 #ifndef FANSTORE_PROTO_H
 #define FANSTORE_PROTO_H

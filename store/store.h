@@ -7,9 +7,18 @@
  *   - functions that can fail return enum fs_result and, where they take a
  *     struct fs_err *, fill it with one line a user can act on that names
  *     the file and the problem ("fs_0003: truncated: 812 of 4096 bytes");
+ *   - lookups in the image return an entry index (>= 0) or a negative
+ *     FS_IMG_ value;
+ *   - constructors return the object or NULL (out of memory, or see the
+ *     function); predicates return 1 or 0; fs_compress a length, 0 when the
+ *     result would not fit;
+ *   - two thin wrappers of system calls keep the system's own convention,
+ *     said at each: fs_pwrite_all (0 or an errno value) and fs_path_canon
+ *     (a length, or -1 with errno);
  *   - objects come in pairs: x_open()/x_new() and x_free(&p), which frees
  *     and sets the pointer to NULL; x_free(&NULL) is a no-op;
  *   - nothing here prints, exits or aborts: the caller decides.
+ * proto.h, built on this, has its own (errno values: see there).
  */
 #ifndef FANSTORE_STORE_H
 #define FANSTORE_STORE_H
@@ -51,6 +60,18 @@ const char *fs_result_str(enum fs_result r);
 /* Write all of buf at file offset off, retrying short writes and EINTR.
  * Returns 0 or an errno (ENOSPC when the device takes no more). */
 int fs_pwrite_all(int fd, const void *buf, size_t len, uint64_t off);
+
+/*
+ * Large buffers (tens of MB and more), the one allocator for them in the
+ * tree.  Anonymous memory in huge pages where the kernel allows them: on
+ * some virtual machines each page fault costs more than filling the page.
+ * populate: every page faulted in now, by one call (a buffer about to be
+ * filled whole); else reserved lazily (MAP_NORESERVE: a buffer sized for
+ * the worst case).  Zeroed.  NULL when out of memory.  fs_big_free(NULL)
+ * is a no-op.
+ */
+void *fs_big_alloc(size_t len, int populate);
+void fs_big_free(void *p);
 
 /* crc32 as libdeflate computes it (crc = 0 to start). */
 uint32_t fs_crc32(uint32_t crc, const void *buf, size_t len);
@@ -243,8 +264,9 @@ struct fs_recbuf {
 enum fs_result fs_recbuf_add_part(struct fs_recbuf *rb, const struct fs_part *p,
 				  uint32_t slot, struct fs_err *err);
 /* Make room for `bytes` more bytes of records, faulted in up front (a
- * launcher that knows its partitions' sizes calls this once).  0 or -1. */
-int fs_recbuf_reserve(struct fs_recbuf *rb, size_t bytes);
+ * launcher that knows its partitions' sizes calls this once).  FS_OK or
+ * FS_ERR_NOMEM. */
+enum fs_result fs_recbuf_reserve(struct fs_recbuf *rb, size_t bytes);
 void fs_recbuf_release(struct fs_recbuf *rb);
 
 /* What the image says about each partition slot. */
