@@ -228,6 +228,7 @@ int64_t fsi_ent_parent(struct fsi_ctx *c, uint64_t i);
 int64_t fsi_lookup(struct fsi_ctx *c, const char *rel, size_t len);
 int64_t fsi_child(struct fsi_ctx *c, uint64_t dir, uint64_t k);
 
+/* Entry i, which a lookup or fsi_child returned (so it was checked). */
 static inline const struct fs_ment *fsi_ent(struct fsi_ctx *c, uint64_t i)
 {
 	return fs_image_ent(&c->img, i);
