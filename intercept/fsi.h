@@ -296,9 +296,15 @@ enum fsi_kind fsi_resolve_parent(struct fsi_ctx *c, int dirfd, const char *path,
 				 struct fsi_res *r);
 /* The absolute path of entry i under the mount into out (cap bytes). */
 int fsi_ent_path(struct fsi_ctx *c, uint64_t i, char *out, size_t cap);
-/* The parent entry of i (the root is its own parent). */
-uint64_t fsi_ent_parent(struct fsi_ctx *c, uint64_t i);
+/* The parent entry of i (the root is its own parent); -1 with errno EIO
+ * when the image is damaged there. */
+int64_t fsi_ent_parent(struct fsi_ctx *c, uint64_t i);
+/* fs_image_lookup and fs_image_child that report the damage they meet
+ * (FS_IMG_DAMAGED: the caller fails with EIO). */
+int64_t fsi_lookup(struct fsi_ctx *c, const char *rel, size_t len);
+int64_t fsi_child(struct fsi_ctx *c, uint64_t dir, uint64_t k);
 
+/* Entry i, which a lookup or fsi_child returned (so it was checked). */
 static inline const struct fs_ment *fsi_ent(struct fsi_ctx *c, uint64_t i)
 {
 	return fs_image_ent(&c->img, i);

@@ -15,6 +15,43 @@
 
 #include "fsi.h"
 
+/* A damaged entry of the image is refused with EIO where it is reached,
+ * as a disk refuses a bad sector; the first few are reported. */
+static void damaged(struct fsi_ctx *c, const struct fs_err *err)
+{
+	static _Atomic unsigned said;
+	unsigned n = atomic_fetch_add(&said, 1);
+	if (n < 8)
+		fsi_log("%s/%s: %s; the metadata image is damaged there (EIO)%s", c->jobdir,
+			FS_JOB_IMAGE, err->msg, n == 7 ? "; later damage is not reported" : "");
+}
+
+int64_t fsi_lookup(struct fsi_ctx *c, const char *rel, size_t len)
+{
+	struct fs_err err;
+	int64_t i = fs_image_lookup(&c->img, rel, len, &err);
+	if (__builtin_expect(i == FS_IMG_DAMAGED, 0))
+		damaged(c, &err);
+	return i;
+}
+
+int64_t fsi_child(struct fsi_ctx *c, uint64_t dir, uint64_t k)
+{
+	struct fs_err err;
+	int64_t i = fs_image_child(&c->img, dir, k, &err);
+	if (__builtin_expect(i == FS_IMG_DAMAGED, 0))
+		damaged(c, &err);
+	return i;
+}
+
+static enum fsi_kind fin(struct fsi_res *r, enum fsi_kind k, int err, int64_t ent)
+{
+	r->kind = k;
+	r->err = err;
+	r->ent = ent;
+	return k;
+}
+
 /* The common case: an absolute path under the mount with no "//", "/.",
  * or trailing '/' that names an entry (not a link to follow) needs no
  * canonicalisation or walk. */
@@ -29,11 +66,14 @@ static inline int plain_hit(struct fsi_ctx *c, const char *p, int flags, struct 
 			return 0;
 	if (len >= PATH_MAX - c->mlen - 1 || (rel[0] == '.' || rel[0] == '/'))
 		return 0;
-	int64_t i = fs_image_lookup(&c->img, rel, len);
+	int64_t i = fsi_lookup(c, rel, len);
+	if (i == FS_IMG_DAMAGED) {
+		fin(r, FSI_ERR, EIO, -1);
+		return 1;
+	}
 	if (i < 0 || (S_ISLNK(fsi_ent(c, (uint64_t)i)->mode) && !(flags & FSI_NOFOLLOW)))
 		return 0;
-	r->kind = FSI_IN;
-	r->ent = i;
+	fin(r, FSI_IN, 0, i);
 	return 1;
 }
 
@@ -54,23 +94,15 @@ int fsi_ent_path(struct fsi_ctx *c, uint64_t i, char *out, size_t cap)
 	return n < 0 || (size_t)n >= cap ? fsi_fail(ENAMETOOLONG) : 0;
 }
 
-uint64_t fsi_ent_parent(struct fsi_ctx *c, uint64_t i)
+int64_t fsi_ent_parent(struct fsi_ctx *c, uint64_t i)
 {
 	const struct fs_ment *e = fsi_ent(c, i);
 	const char *name = fs_image_name(&c->img, e);
 	size_t n = e->name_len;
 	while (n > 0 && name[n - 1] != '/')
 		n--;
-	int64_t p = fs_image_lookup(&c->img, name, n ? n - 1 : 0);
-	return p < 0 ? 0 : (uint64_t)p;
-}
-
-static enum fsi_kind fin(struct fsi_res *r, enum fsi_kind k, int err, int64_t ent)
-{
-	r->kind = k;
-	r->err = err;
-	r->ent = ent;
-	return k;
+	int64_t p = fsi_lookup(c, name, n ? n - 1 : 0);
+	return p == FS_IMG_DAMAGED ? fsi_fail(EIO) : p < 0 ? 0 : p;
 }
 
 /* Base directory for a relative path into out; 0, 1 when the path cannot
@@ -126,9 +158,9 @@ static int64_t walk(struct fsi_ctx *c, const char *rel, size_t len, size_t *pre,
 			end++;
 		if (end - start > NAME_MAX)
 			return fin(r, FSI_ERR, ENAMETOOLONG, -1), -1;
-		int64_t i = fs_image_lookup(&c->img, rel, end);
+		int64_t i = fsi_lookup(c, rel, end);
 		if (i < 0)
-			return fin(r, FSI_ERR, ENOENT, -1), -1;
+			return fin(r, FSI_ERR, i == FS_IMG_DAMAGED ? EIO : ENOENT, -1), -1;
 		const struct fs_ment *e = fsi_ent(c, (uint64_t)i);
 		if (S_ISLNK(e->mode)) {
 			*pre = end;
@@ -184,16 +216,20 @@ static inline const char *next_comp(const char *p, const char **s, size_t *n)
 	return p + *n;
 }
 
-/* The entry named by the canonical absolute path cur (cl bytes), or -1
- * when it is outside the mount (-2: inside but missing). */
+#define CUR_OUT (-1)       /* outside the mount */
+#define CUR_MISSING (-2)   /* inside, but no such entry */
+#define CUR_DAMAGED (-3)   /* the image is damaged there */
+
+/* The entry named by the canonical absolute path cur (cl bytes), or one
+ * of the CUR_ values. */
 static int64_t cur_ent(struct fsi_ctx *c, const char *cur, size_t cl)
 {
 	if (cl < c->mlen || memcmp(cur, c->mount, c->mlen) != 0 ||
 	    (cl > c->mlen && cur[c->mlen] != '/'))
-		return -1;
+		return CUR_OUT;
 	size_t off = cl > c->mlen ? c->mlen + 1 : c->mlen;
-	int64_t i = fs_image_lookup(&c->img, cur + off, cl - off);
-	return i < 0 ? -2 : i;
+	int64_t i = fsi_lookup(c, cur + off, cl - off);
+	return i == FS_IMG_DAMAGED ? CUR_DAMAGED : i < 0 ? CUR_MISSING : i;
 }
 
 /* Resolve the absolute path src component by component, as the kernel
@@ -211,7 +247,7 @@ static enum fsi_kind careful(struct fsi_ctx *c, const char *path, const char *sr
 	char *cur = r->buf;
 	size_t cl = 0;
 	cur[0] = 0;
-	int64_t ent = -1;   /* entry reached, -1 outside the mount */
+	int64_t ent = CUR_OUT;   /* entry reached, or outside the mount */
 	const char *p = work;
 	const char *s;
 	size_t n;
@@ -229,7 +265,8 @@ static enum fsi_kind careful(struct fsi_ctx *c, const char *path, const char *sr
 				cl--;
 			cl = cl > 0 ? cl - 1 : 0;
 			cur[cl] = 0;
-			ent = cur_ent(c, cur, cl);
+			if ((ent = cur_ent(c, cur, cl)) == CUR_DAMAGED)
+				return fin(r, FSI_ERR, EIO, -1);
 			continue;
 		}
 		if (ent >= 0 && n > NAME_MAX)
@@ -241,8 +278,8 @@ static enum fsi_kind careful(struct fsi_ctx *c, const char *path, const char *sr
 		cl += n;
 		cur[cl] = 0;
 		int64_t i = cur_ent(c, cur, cl);
-		if (i == -2)
-			return fin(r, FSI_ERR, ENOENT, -1);
+		if (i == CUR_MISSING || i == CUR_DAMAGED)
+			return fin(r, FSI_ERR, i == CUR_MISSING ? ENOENT : EIO, -1);
 		ent = i;
 		if (i < 0 || !S_ISLNK(fsi_ent(c, (uint64_t)i)->mode) ||
 		    (last && (flags & FSI_NOFOLLOW) && !r->trailing))
@@ -262,7 +299,8 @@ static enum fsi_kind careful(struct fsi_ctx *c, const char *path, const char *sr
 		virt = 1;
 		cl = target[0] == '/' ? 0 : cl - n - 1;
 		cur[cl] = 0;
-		ent = cur_ent(c, cur, cl);
+		if ((ent = cur_ent(c, cur, cl)) == CUR_DAMAGED)
+			return fin(r, FSI_ERR, EIO, -1);
 	}
 	if (ent >= 0) {
 		if (r->trailing && !fsi_is_dir(c, (uint64_t)ent))
@@ -296,7 +334,7 @@ enum fsi_kind fsi_resolve_slow(struct fsi_ctx *c, int dirfd, const char *path, i
 		if (!fsi_maybe_in(c, path))
 			return FSI_OUT;
 		if (plain_hit(c, path, flags, r))
-			return FSI_IN;
+			return r->kind;
 		if (strnlen(path, PATH_MAX) >= PATH_MAX)   /* the kernel checks this first */
 			return fin(r, FSI_ERR, ENAMETOOLONG, -1);
 	} else if (path[0] == 0) {
@@ -343,8 +381,10 @@ enum fsi_kind fsi_resolve_slow(struct fsi_ctx *c, int dirfd, const char *path, i
 		}
 		const char *rel = r->buf + c->mlen + (r->buf[c->mlen] == '/');
 		size_t len = (size_t)n - (size_t)(rel - r->buf);
-		int64_t i = fs_image_lookup(&c->img, rel, len);
+		int64_t i = fsi_lookup(c, rel, len);
 		size_t pre = len;
+		if (i == FS_IMG_DAMAGED)
+			return fin(r, FSI_ERR, EIO, -1);
 		if (i < 0) {
 			i = walk(c, rel, len, &pre, r);
 			if (i < 0)

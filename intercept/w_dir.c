@@ -88,24 +88,26 @@ static struct fsi_dir *ours(DIR *dp, struct fsi_ctx **cp, struct fsi_file **fp)
 	return NULL;
 }
 
-/* Fill d->de with entry number pos; 0 at the end. */
+/* Fill d->de with entry number pos; 0 at the end, -1 with errno EIO
+ * where the image is damaged. */
 static int dir_entry(struct fsi_ctx *c, struct fsi_dir *d)
 {
-	const struct fs_ment *e = fsi_ent(c, d->f->ent);
-	uint64_t idx;
+	int64_t idx;
 	const char *name;
 	size_t len;
 	if (d->pos == 0) {
 		idx = d->f->ent, name = ".", len = 1;
 	} else if (d->pos == 1) {
-		idx = fsi_ent_parent(c, d->f->ent), name = "..", len = 2;
-	} else if (d->pos - 2 < e->stored) {
-		idx = c->img.children[e->off + d->pos - 2];
-		name = fs_image_basename(&c->img, fsi_ent(c, idx), &len);
+		if ((idx = fsi_ent_parent(c, d->f->ent)) < 0)
+			return -1;
+		name = "..", len = 2;
 	} else {
-		return 0;
+		idx = fsi_child(c, d->f->ent, d->pos - 2);
+		if (idx < 0)
+			return idx == FS_IMG_DAMAGED ? fsi_fail(EIO) : 0;
+		name = fs_image_basename(&c->img, fsi_ent(c, (uint64_t)idx), &len);
 	}
-	uint32_t m = fsi_ent(c, idx)->mode;
+	uint32_t m = fsi_ent(c, (uint64_t)idx)->mode;
 	d->de.d_ino = idx + 2;
 	d->de.d_off = (off64_t)(d->pos + 1);
 	d->de.d_reclen = sizeof d->de;
@@ -125,9 +127,10 @@ struct dirent *readdir(DIR *dp)
 	struct fsi_dir *d = ours(dp, &c, &f);
 	if (!d)
 		return fsi_real.readdir(dp);
-	int more = dir_entry(c, d);
+	int more = dir_entry(c, d), e = errno;
 	fsi_file_put(&f);
-	return more ? (struct dirent *)&d->de : NULL;
+	errno = e;
+	return more > 0 ? (struct dirent *)&d->de : NULL;
 }
 
 struct dirent64 *readdir64(DIR *dp)
@@ -144,12 +147,12 @@ int readdir_r(DIR *dp, struct dirent *entry, struct dirent **result)
 	struct fsi_dir *d = ours(dp, &c, &f);
 	if (!d)
 		return fsi_real.readdir_r(dp, entry, result);
-	int more = dir_entry(c, d);
+	int more = dir_entry(c, d), e = errno;
 	fsi_file_put(&f);
-	if (more)
+	if (more > 0)
 		memcpy(entry, &d->de, sizeof d->de);
-	*result = more ? entry : NULL;
-	return 0;
+	*result = more > 0 ? entry : NULL;
+	return more < 0 ? e : 0;
 }
 
 int readdir64_r(DIR *dp, struct dirent64 *entry, struct dirent64 **result)

@@ -110,11 +110,6 @@ const char *fx_bytes(uint64_t n, char *buf, size_t len);
 /* Remove a directory tree (no symlinks followed).  0 or -1/errno. */
 int fx_rmtree(const char *path);
 int fx_path(char *out, size_t cap, const char *dir, const char *name);
-/* Large zeroed buffers (mmap, populated); free with the same length. */
-void *fx_big_alloc(size_t len);
-void fx_big_free(void *p, size_t len);
-/* Fault in [p, p+len) ahead of use (whole pages inside it only). */
-void fx_prefault(void *p, size_t len);
 /* Resolve a command as execvp would: into out; 0, ENOENT or EACCES. */
 int fx_which(const char *cmd, char *out, size_t cap);
 

@@ -76,7 +76,7 @@ static int layout(const uint64_t *n, int count, int *counts, int *displs, uint64
  * leaders exchange their nodes' records (MPI_Allgatherv).  A step with a
  * single participant is skipped (the records are not copied).  On the
  * leaders *out holds *outlen bytes: rb's own buffer, or one to free with
- * fx_big_free; elsewhere NULL.
+ * fs_big_free; elsewhere NULL.
  */
 static int gather(struct fx_ctx *c, const struct fs_recbuf *rb, uint8_t **out, size_t *outlen)
 {
@@ -98,7 +98,7 @@ static int gather(struct fx_ctx *c, const struct fs_recbuf *rb, uint8_t **out, s
 			rc = FX_EXIT_FAIL;
 		} else if (c->node_size == 1) {
 			nodebuf = rb->buf;
-		} else if (!(nodebuf = fx_big_alloc(node_total * 8))) {
+		} else if (!(nodebuf = fs_big_alloc(node_total * 8, 1))) {
 			rc = FX_EXIT_FAIL;
 		}
 	}
@@ -113,7 +113,7 @@ static int gather(struct fx_ctx *c, const struct fs_recbuf *rb, uint8_t **out, s
 			rc = FX_EXIT_FAIL;
 		} else if (c->nnodes == 1) {
 			all = nodebuf;
-		} else if (!(all = fx_big_alloc(total * 8))) {
+		} else if (!(all = fs_big_alloc(total * 8, 1))) {
 			rc = FX_EXIT_FAIL;
 		}
 		rc = fx_agree(c->leaders, rc);
@@ -122,14 +122,14 @@ static int gather(struct fx_ctx *c, const struct fs_recbuf *rb, uint8_t **out, s
 	}
 	MPI_Type_free(&unit);
 	if (nodebuf != rb->buf && nodebuf != all)
-		fx_big_free(nodebuf, node_total * 8);
+		fs_big_free(nodebuf);
 	free(sizes);
 	free(counts);
 	free(displs);
 	rc = fx_agree(c->world, rc);
 	if (rc) {
 		if (all != rb->buf && all != nodebuf)
-			fx_big_free(all, total * 8);
+			fs_big_free(all);
 		return rc;
 	}
 	*out = all;
@@ -193,7 +193,7 @@ int fx_meta_build(struct fx_ctx *c)
 	if (!rc && c->node_rank == 0)
 		rc = build(c, recs, len);
 	if (recs != rb.buf)
-		fx_big_free(recs, len);
+		fs_big_free(recs);
 	fs_recbuf_release(&rb);
 	rc = fx_agree(c->world, rc);
 	if (rc)

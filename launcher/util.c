@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -106,31 +105,3 @@ int fx_which(const char *cmd, char *out, size_t cap)
 	return seen_eacces ? EACCES : ENOENT;
 }
 
-/* Page faults are costly on some virtual machines (tens of microseconds
- * each): large buffers are mapped populated, in huge pages where the
- * kernel allows, which makes filling them several times faster. */
-void fx_prefault(void *p, size_t len)
-{
-	uintptr_t a = ((uintptr_t)p + 4095) & ~(uintptr_t)4095, e = ((uintptr_t)p + len) & ~(uintptr_t)4095;
-	if (e <= a)
-		return;
-	madvise((void *)a, e - a, MADV_HUGEPAGE);
-	madvise((void *)a, e - a, MADV_POPULATE_WRITE);
-}
-
-void *fx_big_alloc(size_t len)
-{
-	if (!len)
-		len = 1;
-	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (p == MAP_FAILED)
-		return NULL;
-	fx_prefault(p, len);
-	return p;
-}
-
-void fx_big_free(void *p, size_t len)
-{
-	if (p)
-		munmap(p, len ? len : 1);
-}

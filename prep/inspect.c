@@ -213,24 +213,16 @@ static void *grow_get(struct grow *g, uint64_t n)
 {
 	if (n <= g->cap && g->p)
 		return g->p;
-	if (g->p)
-		munmap(g->p, g->cap);
+	fs_big_free(g->p);
 	g->cap = n > 4096 ? n : 4096;
-	g->p = mmap(NULL, g->cap, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
-		    -1, 0);
-	if (g->p == MAP_FAILED) {
-		g->p = NULL;
+	if (!(g->p = fs_big_alloc(g->cap, 0)))
 		g->cap = 0;
-	} else {
-		madvise(g->p, g->cap, MADV_HUGEPAGE);   /* far fewer page faults */
-	}
 	return g->p;
 }
 
 static void grow_free(struct grow *g)
 {
-	if (g->p)
-		munmap(g->p, g->cap);
+	fs_big_free(g->p);
 	g->p = NULL;
 	g->cap = 0;
 }

@@ -14,7 +14,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -59,7 +58,7 @@ static void buf_free(struct buf *b)
 	if (!b->p)
 		return;
 	if (b->mapped)
-		munmap(b->p, b->len);
+		fs_big_free(b->p);
 	else
 		free(b->p);
 	b->p = NULL;
@@ -70,13 +69,8 @@ static int buf_alloc(struct buf *b, size_t len)
 {
 	b->len = len;
 	if (len > BIG) {
-		b->p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
-			    -1, 0);
+		b->p = fs_big_alloc(len, 0);
 		b->mapped = 1;
-		if (b->p == MAP_FAILED)
-			b->p = NULL;
-		else
-			madvise(b->p, len, MADV_HUGEPAGE);   /* far fewer page faults */
 	} else {
 		b->p = malloc(len ? len : 1);
 		b->mapped = 0;

@@ -17,35 +17,10 @@
 /* ------------------------------------------------------- large buffers */
 
 /* Building an image for millions of entries touches hundreds of MB of fresh
- * memory; on some machines each page fault costs more than filling the
- * page.  Large work buffers are therefore mapped with huge pages where
- * allowed and faulted in with one call.  A 64-byte header keeps the size. */
-#define BIG_HDR 64u
-
+ * memory: its work buffers come from fs_big_alloc, populated. */
 static void *big_alloc(size_t n)
 {
-	size_t len = BIG_HDR + (n ? n : 1);
-	uint8_t *m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (m == MAP_FAILED)
-		return NULL;
-#ifdef MADV_HUGEPAGE
-	(void)madvise(m, len, MADV_HUGEPAGE);
-#endif
-#ifdef MADV_POPULATE_WRITE
-	(void)madvise(m, len, MADV_POPULATE_WRITE);
-#endif
-	memcpy(m, &len, sizeof(len));
-	return m + BIG_HDR;
-}
-
-static void big_free(void *p)
-{
-	if (!p)
-		return;
-	uint8_t *m = (uint8_t *)p - BIG_HDR;
-	size_t len;
-	memcpy(&len, m, sizeof(len));
-	munmap(m, len);
+	return fs_big_alloc(n, 1);
 }
 
 /* Grow to n bytes, keeping the first `keep` bytes. */
@@ -55,7 +30,7 @@ static void *big_grow(void *p, size_t keep, size_t n)
 	if (q && p)
 		memcpy(q, p, keep);
 	if (q)
-		big_free(p);
+		fs_big_free(p);
 	return q;
 }
 
@@ -81,17 +56,17 @@ static int rb_reserve(struct fs_recbuf *rb, size_t more)
 	return 0;
 }
 
-int fs_recbuf_reserve(struct fs_recbuf *rb, size_t bytes)
+enum fs_result fs_recbuf_reserve(struct fs_recbuf *rb, size_t bytes)
 {
 	if (rb_reserve(rb, bytes))
-		return -1;
+		return FS_ERR_NOMEM;
 #ifdef MADV_POPULATE_WRITE
 	uintptr_t a = ((uintptr_t)(rb->buf + rb->len) + 4095) & ~(uintptr_t)4095;
 	uintptr_t e = (uintptr_t)(rb->buf + rb->cap) & ~(uintptr_t)4095;
 	if (e > a)
 		(void)madvise((void *)a, e - a, MADV_POPULATE_WRITE);
 #endif
-	return 0;
+	return FS_OK;
 }
 
 enum fs_result fs_recbuf_add_part(struct fs_recbuf *rb, const struct fs_part *p,
@@ -228,13 +203,13 @@ static enum fs_result parse_recs(const uint8_t *recs, size_t len, uint32_t npart
 	size_t off = 0;
 	while (off < len) {
 		if (len - off < sizeof(struct fs_rec) || off % 8 || n == cap) {
-			big_free(v);
+			fs_big_free(v);
 			return fs_seterr(err, FS_ERR_FORMAT, 0, NULL, "truncated metadata record");
 		}
 		const struct fs_rec *r = (const struct fs_rec *)(recs + off);
 		enum fs_result rr = rec_check(r, len - off, nparts, err);
 		if (rr) {
-			big_free(v);
+			fs_big_free(v);
 			return rr;
 		}
 		v[n++] = (struct bent){.key = {(const char *)(r + 1), r->name_len, 1}};
@@ -486,24 +461,113 @@ enum fs_result fs_image_build(const void *recs, size_t len, uint64_t dataset_id,
 	}
 	h.hdr_crc = fs_crc32(0, &h, offsetof(struct fs_img_hdr, hdr_crc));
 	memcpy(img, &h, sizeof(h));
-	if (munmap(img, h.image_size) < 0 || rename(tmp, path) < 0) {
+	/* readers check each entry as they reach it; the whole is checked
+	 * once, here, where it is made */
+	struct fs_image built;
+	if (!(r = fs_image_from_buffer(img, h.image_size, path, &built, err)))
+		r = fs_image_verify(&built, err);
+	if (munmap(img, h.image_size) < 0 || (!r && rename(tmp, path) < 0)) {
 		werr = errno;
-		unlink(tmp);
 		r = fs_seterr(err, FS_ERR_IO, werr, path, "cannot write the metadata image (%llu bytes): %s",
 			      (unsigned long long)h.image_size, strerror(werr));
 	}
+	if (r)
+		unlink(tmp);
 out:
-	big_free(v);
+	fs_big_free(v);
 	return r;
 }
 
 /* ------------------------------------------------------------ map & check */
+
+/*
+ * An image is checked in two steps.  Opening checks what every use needs,
+ * in time that does not grow with the number of files: the header, the
+ * sections' bounds, the partition table and the root.  Each entry is
+ * checked when it is reached (ent_fault), before any of its fields is
+ * used, and so is each slot of the child table; a hash chain only moves
+ * to higher entry indices, so a walk ends whatever the image holds.
+ * fs_image_verify runs the same checks over everything at once.
+ */
 
 static int sect_ok(uint64_t off, uint64_t count, uint64_t elem, uint64_t size)
 {
 	uint64_t bytes, end;
 	return off % 8 == 0 && !__builtin_mul_overflow(count, elem, &bytes) &&
 	       !__builtin_add_overflow(off, bytes, &end) && end <= size && off >= sizeof(struct fs_img_hdr);
+}
+
+/* Is the string of len bytes at off, and its NUL, inside the name table? */
+static int name_ok(const struct fs_image *img, uint64_t off, uint64_t len)
+{
+	uint64_t n = img->hdr->names_size;
+	return off < n && n - off > len && img->names[off + len] == 0;
+}
+
+/* What makes entry i unusable, or NULL.  O(1): the entry's own fields
+ * against the header and the partition table. */
+static const char *ent_fault(const struct fs_image *img, uint64_t i)
+{
+	const struct fs_img_hdr *h = img->hdr;
+	if (i >= h->nent)
+		return "no such entry";
+	const struct fs_ment *e = &img->ents[i];
+	uint64_t end;
+	if (!name_ok(img, e->name_off, e->name_len))
+		return "name outside the name table";
+	if ((i == 0) != (e->name_len == 0))
+		return i ? "empty name" : "the root has a name";
+	if (e->hnext && (e->hnext <= i + 1 || e->hnext > h->nent))
+		return "hash chain link out of order";
+	if (e->mtime_nsec >= 1000000000u)
+		return "mtime nanoseconds out of range";
+	switch (e->mode & S_IFMT) {
+	case S_IFREG:
+		if (i == 0)
+			return "the root is not a directory";
+		if (e->part >= h->nparts)
+			return "partition slot out of range";
+		if (e->method > FS_METHOD_DEFLATE)
+			return "unknown compression method";
+		if (__builtin_add_overflow(e->off, e->stored, &end) ||
+		    end > img->parts[e->part].file_size)
+			return "blob outside its partition";
+		if (e->method == FS_METHOD_RAW && e->stored != e->size)
+			return "raw blob and file sizes differ";
+		return NULL;
+	case S_IFDIR:
+		if (__builtin_add_overflow(e->off, e->stored, &end) || end > h->nchild)
+			return "children outside the child table";
+		return NULL;
+	case S_IFLNK:
+		if (i == 0)
+			return "the root is not a directory";
+		if (e->size == 0 || !name_ok(img, e->off, e->size))
+			return "symlink target outside the name table";
+		return NULL;
+	default:
+		return "unknown file type";
+	}
+}
+
+/* FS_ERR_FORMAT: "entry I (NAME): what" (the name when it can be shown). */
+static enum fs_result ent_err(const struct fs_image *img, uint64_t i, const char *what,
+			      struct fs_err *err)
+{
+	char show[256];
+	const struct fs_ment *e = i < img->hdr->nent ? &img->ents[i] : NULL;
+	if (e && e->name_len && name_ok(img, e->name_off, e->name_len))
+		return fs_seterr(err, FS_ERR_FORMAT, 0, NULL, "entry %llu (%s): %s",
+				 (unsigned long long)i,
+				 fs_name_show(img->names + e->name_off, e->name_len, show, sizeof(show)),
+				 what);
+	return fs_seterr(err, FS_ERR_FORMAT, 0, NULL, "entry %llu: %s", (unsigned long long)i, what);
+}
+
+enum fs_result fs_image_check_ent(const struct fs_image *img, uint64_t i, struct fs_err *err)
+{
+	const char *why = ent_fault(img, i);
+	return why ? ent_err(img, i, why, err) : FS_OK;
 }
 
 enum fs_result fs_image_from_buffer(const void *buf, size_t len, const char *name,
@@ -540,55 +604,40 @@ enum fs_result fs_image_from_buffer(const void *buf, size_t len, const char *nam
 	img->buckets = (const uint32_t *)(b + h->bucket_off);
 	img->children = (const uint32_t *)(b + h->child_off);
 	img->names = (const char *)(b + h->names_off);
-	const char *names = img->names;
-	for (uint32_t i = 0; i < h->nparts; i++)
-		if (memchr(img->parts[i].name, 0, sizeof(img->parts[i].name)) == NULL ||
-		    strchr(img->parts[i].name, '/') || img->parts[i].name[0] == 0 ||
-		    img->parts[i].name[0] == '.')
-			goto bad;
-	for (uint64_t i = 0; i < h->nent; i++) {
-		const struct fs_ment *e = &img->ents[i];
-		uint64_t end;
-		if (e->name_off >= h->names_size || h->names_size - e->name_off <= e->name_len ||
-		    names[e->name_off + e->name_len] != 0 || e->hnext > h->nent)
-			goto bad;
-		if ((i == 0) != (e->name_len == 0))
-			goto bad;
-		switch (e->mode & S_IFMT) {
-		case S_IFREG:
-			if (e->part >= h->nparts || e->method > FS_METHOD_DEFLATE ||
-			    __builtin_add_overflow(e->off, e->stored, &end) ||
-			    end > img->parts[e->part].file_size ||
-			    (e->method == FS_METHOD_RAW && e->stored != e->size))
-				goto bad;
-			break;
-		case S_IFDIR:
-			if (__builtin_add_overflow(e->off, e->stored, &end) || end > h->nchild)
-				goto bad;
-			break;
-		case S_IFLNK:
-			if (e->off >= h->names_size || h->names_size - e->off <= e->size ||
-			    names[e->off + e->size] != 0 || e->size == 0)
-				goto bad;
-			break;
-		default:
-			goto bad;
+	for (uint32_t i = 0; i < h->nparts; i++) {
+		const struct fs_img_part *p = &img->parts[i];
+		if (memchr(p->name, 0, sizeof(p->name)) == NULL || strchr(p->name, '/') ||
+		    p->name[0] == 0 || p->name[0] == '.') {
+			memset(img, 0, sizeof(*img));
+			return fs_seterr(err, FS_ERR_FORMAT, 0, name,
+					 "metadata image: partition slot %u has a bad file name", i);
 		}
-		if (i == 0 && !S_ISDIR(e->mode))
-			goto bad;
+	}
+	const char *why = ent_fault(img, 0);
+	if (why) {
+		memset(img, 0, sizeof(*img));
+		return fs_seterr(err, FS_ERR_FORMAT, 0, name, "metadata image: root entry: %s", why);
+	}
+	return FS_OK;
+}
+
+enum fs_result fs_image_verify(const struct fs_image *img, struct fs_err *err)
+{
+	const struct fs_img_hdr *h = img->hdr;
+	for (uint64_t i = 0; i < h->nent; i++) {
+		const char *why = ent_fault(img, i);
+		if (why)
+			return ent_err(img, i, why, err);
 	}
 	for (uint64_t i = 0; i < h->nchild; i++)
 		if (img->children[i] == 0 || img->children[i] >= h->nent)
-			goto bad;
-	uint64_t steps = 0;
-	for (uint64_t bk = 0; bk < h->nbucket; bk++)
-		for (uint32_t k = img->buckets[bk]; k; k = img->ents[k - 1].hnext)
-			if (k > h->nent || ++steps > h->nent)
-				goto bad;
+			return fs_seterr(err, FS_ERR_FORMAT, 0, NULL, "child slot %llu out of range",
+					 (unsigned long long)i);
+	for (uint64_t i = 0; i < h->nbucket; i++)
+		if (img->buckets[i] > h->nent)
+			return fs_seterr(err, FS_ERR_FORMAT, 0, NULL, "hash bucket %llu out of range",
+					 (unsigned long long)i);
 	return FS_OK;
-bad:
-	memset(img, 0, sizeof(*img));
-	return fs_seterr(err, FS_ERR_FORMAT, 0, name, "metadata image is malformed");
 }
 
 enum fs_result fs_image_open(const char *path, struct fs_image *img, struct fs_err *err)
@@ -626,16 +675,51 @@ void fs_image_close(struct fs_image *img)
 
 /* ---------------------------------------------------------------- lookups */
 
-int64_t fs_image_lookup(const struct fs_image *img, const char *rel, size_t len)
+int64_t fs_image_lookup(const struct fs_image *img, const char *rel, size_t len,
+			struct fs_err *err)
 {
-	uint32_t k = img->buckets[fs_hash(rel, len) & (img->hdr->nbucket - 1)];
+	uint64_t b = fs_hash(rel, len) & (img->hdr->nbucket - 1);
+	uint32_t k = img->buckets[b];
+	if (k > img->hdr->nent) {
+		fs_seterr(err, FS_ERR_FORMAT, 0, NULL, "hash bucket %llu out of range",
+			  (unsigned long long)b);
+		return FS_IMG_DAMAGED;
+	}
+	/* Entries passed on the way are checked for what the walk uses (the
+	 * name, the link onwards); the one found is checked whole. */
 	while (k) {
 		const struct fs_ment *e = &img->ents[k - 1];
-		if (e->name_len == len && memcmp(img->names + e->name_off, rel, len) == 0)
+		const char *why = NULL;
+		if (!name_ok(img, e->name_off, e->name_len))
+			why = "name outside the name table";
+		else if (e->name_len == len && memcmp(img->names + e->name_off, rel, len) == 0 &&
+			 !(why = ent_fault(img, k - 1)))
 			return (int64_t)k - 1;
+		if (!why && e->hnext && (e->hnext <= k || e->hnext > img->hdr->nent))
+			why = "hash chain link out of order";
+		if (why) {
+			ent_err(img, k - 1, why, err);
+			return FS_IMG_DAMAGED;
+		}
 		k = e->hnext;
 	}
-	return -1;
+	return FS_IMG_ABSENT;
+}
+
+int64_t fs_image_child(const struct fs_image *img, uint64_t dir, uint64_t k, struct fs_err *err)
+{
+	const struct fs_ment *d = &img->ents[dir];
+	if (!S_ISDIR(d->mode) || k >= d->stored)
+		return FS_IMG_ABSENT;
+	uint32_t c = img->children[d->off + k];
+	const char *why = c == 0 ? "is the root" : ent_fault(img, c);
+	if (why) {
+		char what[96];
+		snprintf(what, sizeof(what), "child %llu (entry %u): %s", (unsigned long long)k, c, why);
+		ent_err(img, dir, what, err);
+		return FS_IMG_DAMAGED;
+	}
+	return c;
 }
 
 const char *fs_image_basename(const struct fs_image *img, const struct fs_ment *e, size_t *len)

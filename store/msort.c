@@ -13,10 +13,10 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <unistd.h>
 
 #include "internal.h"
+#include "store.h"
 
 #define MAX_THREADS 16
 #define PIECE_MIN 65536          /* below this a merge is not cut up */
@@ -164,12 +164,11 @@ int fs_sort_names(void *base, uint64_t n, size_t esz, int nthreads)
 		return 0;
 	size_t tmp_len = n * esz, runs_len = (nruns + 1) * sizeof(uint64_t);
 	size_t pieces_len = (nruns / 2 + 2 * MAX_THREADS + 2) * sizeof(struct piece);
-	uint8_t *tmp = mmap(NULL, tmp_len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	uint8_t *tmp = fs_big_alloc(tmp_len, 1);
 	uint64_t *starts = malloc(runs_len);
 	struct piece *p = malloc(pieces_len);
-	if (tmp == MAP_FAILED || !starts || !p) {
-		if (tmp != MAP_FAILED)
-			munmap(tmp, tmp_len);
+	if (!tmp || !starts || !p) {
+		fs_big_free(tmp);
 		free(starts);
 		free(p);
 		return -1;
@@ -205,7 +204,7 @@ int fs_sort_names(void *base, uint64_t n, size_t esz, int nthreads)
 	}
 	if (src != k)
 		memcpy(k, src, n * esz);
-	munmap(tmp, tmp_len);
+	fs_big_free(tmp);
 	free(starts);
 	free(p);
 	return 0;

@@ -19,7 +19,7 @@ int fs_req_check(const void *buf, size_t len, const struct fs_image *img, struct
 	}
 	if (r.type != FS_MSG_FETCH)
 		return EPROTO;
-	if (!img || !img->hdr || r.ent >= img->hdr->nent || !S_ISREG(img->ents[r.ent].mode))
+	if (!img || !img->hdr || fs_image_check_ent(img, r.ent, NULL) || !S_ISREG(img->ents[r.ent].mode))
 		return ENOENT;
 	uint64_t end, stored = img->ents[r.ent].stored;
 	if (r.length == 0 || r.length > FS_CHUNK_MAX ||

@@ -14,6 +14,12 @@
  *
  * Every message received from outside is checked with fs_req_check /
  * fs_rep_check before use; they are fuzzed.
+ *
+ * Results: checks and channel calls return 0 or an errno value, the one a
+ * reply or the reader's failed call should carry (never -1).  Three keep
+ * another form, said at each: fs_sock_send (0, or -1 with errno, as
+ * sendmsg), fs_chan_post (a request id; 0, which no request has, when the
+ * socket failed) and fs_chan_ready (1 or 0).
  */
 #ifndef FANSTORE_PROTO_H
 #define FANSTORE_PROTO_H
@@ -63,8 +69,8 @@ struct fs_rep {
 
 /*
  * Check a received request of `len` bytes against the image: magic,
- * version, type, ent < nent and a regular file, offset + length within
- * the stored blob without overflow, 0 < length <= FS_CHUNK_MAX.
+ * version, type, a usable entry (fs_image_check_ent) that is a regular file,
+ * offset + length within the stored blob without overflow, 0 < length <= FS_CHUNK_MAX.
  * On failure returns the errno the reply should carry (EPROTO for a
  * malformed message, ENOENT for a bad entry, EINVAL for a bad range);
  * 0 when valid.

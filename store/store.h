@@ -7,9 +7,18 @@
  *   - functions that can fail return enum fs_result and, where they take a
  *     struct fs_err *, fill it with one line a user can act on that names
  *     the file and the problem ("fs_0003: truncated: 812 of 4096 bytes");
+ *   - lookups in the image return an entry index (>= 0) or a negative
+ *     FS_IMG_ value;
+ *   - constructors return the object or NULL (out of memory, or see the
+ *     function); predicates return 1 or 0; fs_compress a length, 0 when the
+ *     result would not fit;
+ *   - two thin wrappers of system calls keep the system's own convention,
+ *     said at each: fs_pwrite_all (0 or an errno value) and fs_path_canon
+ *     (a length, or -1 with errno);
  *   - objects come in pairs: x_open()/x_new() and x_free(&p), which frees
  *     and sets the pointer to NULL; x_free(&NULL) is a no-op;
  *   - nothing here prints, exits or aborts: the caller decides.
+ * proto.h, built on this, has its own (errno values: see there).
  */
 #ifndef FANSTORE_STORE_H
 #define FANSTORE_STORE_H
@@ -51,6 +60,18 @@ const char *fs_result_str(enum fs_result r);
 /* Write all of buf at file offset off, retrying short writes and EINTR.
  * Returns 0 or an errno (ENOSPC when the device takes no more). */
 int fs_pwrite_all(int fd, const void *buf, size_t len, uint64_t off);
+
+/*
+ * Large buffers (tens of MB and more), the one allocator for them in the
+ * tree.  Anonymous memory in huge pages where the kernel allows them: on
+ * some virtual machines each page fault costs more than filling the page.
+ * populate: every page faulted in now, by one call (a buffer about to be
+ * filled whole); else reserved lazily (MAP_NORESERVE: a buffer sized for
+ * the worst case).  Zeroed.  NULL when out of memory.  fs_big_free(NULL)
+ * is a no-op.
+ */
+void *fs_big_alloc(size_t len, int populate);
+void fs_big_free(void *p);
 
 /* crc32 as libdeflate computes it (crc = 0 to start). */
 uint32_t fs_crc32(uint32_t crc, const void *buf, size_t len);
@@ -243,8 +264,9 @@ struct fs_recbuf {
 enum fs_result fs_recbuf_add_part(struct fs_recbuf *rb, const struct fs_part *p,
 				  uint32_t slot, struct fs_err *err);
 /* Make room for `bytes` more bytes of records, faulted in up front (a
- * launcher that knows its partitions' sizes calls this once).  0 or -1. */
-int fs_recbuf_reserve(struct fs_recbuf *rb, size_t bytes);
+ * launcher that knows its partitions' sizes calls this once).  FS_OK or
+ * FS_ERR_NOMEM. */
+enum fs_result fs_recbuf_reserve(struct fs_recbuf *rb, size_t bytes);
 void fs_recbuf_release(struct fs_recbuf *rb);
 
 /* What the image says about each partition slot. */
@@ -259,14 +281,15 @@ struct fs_img_partinfo {
  * Build the image from concatenated record streams (any order; a path seen
  * twice is an error unless both are directories), adding the root and any
  * missing parent directories, and write it atomically to `path` (mode
- * 0600).  Checks every record (fs_rec_check rules) first.
+ * 0600).  Checks every record (fs_rec_check rules) first, and the whole
+ * image (fs_image_verify) before it is renamed into place.
  */
 enum fs_result fs_image_build(const void *recs, size_t len, uint64_t dataset_id,
 			      const struct fs_img_partinfo *parts, uint32_t nparts,
 			      uint32_t nranks, uint32_t node, const char *path,
 			      struct fs_err *err);
 
-/* A mapped, validated image.  Lookups never allocate. */
+/* A mapped image.  Lookups never allocate. */
 struct fs_image {
 	const uint8_t *base;
 	uint64_t size;
@@ -279,20 +302,49 @@ struct fs_image {
 	int mapped;
 };
 
-/* Map `path` and check it (header crc, section bounds, every entry's
- * name/offsets/children in range, hash chains acyclic). */
+/*
+ * Map `path` and check what does not grow with the number of files: the
+ * header and its crc, every section inside the file and 8-aligned, the
+ * partition table, the root entry.  Each other entry is checked when a
+ * lookup or fs_image_child reaches it (fs_image_check_ent), so that a
+ * process that loads the image pays nothing per file.
+ */
 enum fs_result fs_image_open(const char *path, struct fs_image *img,
 			     struct fs_err *err);
 enum fs_result fs_image_from_buffer(const void *buf, size_t len, const char *name,
 				    struct fs_image *img, struct fs_err *err);
 void fs_image_close(struct fs_image *img);
 
-/*
- * Look up a canonical relative path (no leading '/', "" for the root).
- * Returns the entry index or -1.  O(1), no allocation, no system call.
- */
-int64_t fs_image_lookup(const struct fs_image *img, const char *rel, size_t len);
+/* Entry i usable: its name and target inside the name table, a known type
+ * and method, a file's blob inside its partition, a directory's children
+ * inside the child table, its hash link to a later entry.  O(1).  Does not
+ * check the entries it points to.  FS_OK or FS_ERR_FORMAT with "entry I
+ * (NAME): what is wrong" in err. */
+enum fs_result fs_image_check_ent(const struct fs_image *img, uint64_t i,
+				  struct fs_err *err);
+/* Every entry, child slot and bucket, once (O(number of entries)): what
+ * fs_image_build does to the image it writes, and tools may do. */
+enum fs_result fs_image_verify(const struct fs_image *img, struct fs_err *err);
 
+/*
+ * Lookups return an entry index (>= 0) of a checked entry, FS_IMG_ABSENT
+ * when there is none, or FS_IMG_DAMAGED when they reached an entry that
+ * fails fs_image_check_ent (err, may be NULL, then names it).
+ */
+enum { FS_IMG_ABSENT = -1, FS_IMG_DAMAGED = -2 };
+
+/* A canonical relative path (no leading '/', "" for the root).  O(1), no
+ * allocation, no system call. */
+int64_t fs_image_lookup(const struct fs_image *img, const char *rel, size_t len,
+			struct fs_err *err);
+/* Child k (0-based, in name order) of entry dir; FS_IMG_ABSENT past the
+ * last one or when dir is not a directory.  dir must be a checked entry. */
+int64_t fs_image_child(const struct fs_image *img, uint64_t dir, uint64_t k,
+		       struct fs_err *err);
+
+/* The accessors below take a checked entry: an index a lookup or
+ * fs_image_child returned, or any index of an image that passed
+ * fs_image_verify. */
 static inline const struct fs_ment *fs_image_ent(const struct fs_image *img, uint64_t i)
 {
 	return &img->ents[i];

@@ -1,7 +1,8 @@
-/* util.c - errors, checksums, hashing. */
+/* util.c - errors, checksums, hashing, large buffers. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include <libdeflate.h>
 
@@ -56,4 +57,36 @@ uint64_t fs_hash(const void *buf, size_t len)
 		h *= 0x100000001b3ull;
 	}
 	return h;
+}
+
+/* The mapping's length is kept in a header in front of the buffer, which
+ * stays 64-byte aligned. */
+#define BIG_HDR 64u
+
+void *fs_big_alloc(size_t n, int populate)
+{
+	size_t len = BIG_HDR + (n ? n : 1);
+	uint8_t *m = mmap(NULL, len, PROT_READ | PROT_WRITE,
+			  MAP_PRIVATE | MAP_ANONYMOUS | (populate ? 0 : MAP_NORESERVE), -1, 0);
+	if (m == MAP_FAILED)
+		return NULL;
+#ifdef MADV_HUGEPAGE
+	(void)madvise(m, len, MADV_HUGEPAGE);
+#endif
+#ifdef MADV_POPULATE_WRITE
+	if (populate)
+		(void)madvise(m, len, MADV_POPULATE_WRITE);
+#endif
+	memcpy(m, &len, sizeof(len));
+	return m + BIG_HDR;
+}
+
+void fs_big_free(void *p)
+{
+	if (!p)
+		return;
+	uint8_t *m = (uint8_t *)p - BIG_HDR;
+	size_t len;
+	memcpy(&len, m, sizeof(len));
+	munmap(m, len);
 }

@@ -276,7 +276,7 @@ int main(void)
 	snprintf(ipath, sizeof ipath, "%s/%s", jobdir, FS_JOB_IMAGE);
 	struct fs_image img;
 	struct fs_err err;
-	if (fs_image_open(ipath, &img, &err) != FS_OK) {
+	if (fs_image_open(ipath, &img, &err) != FS_OK || fs_image_verify(&img, &err) != FS_OK) {
 		fprintf(stderr, "badclient: %s\n", err.msg);
 		return 1;
 	}

@@ -259,7 +259,7 @@ static int walk_one(const char *path, const struct stat *st, int flag, struct FT
 		return 0;
 	const char *rel = path + strlen(R.orig) + 1;
 	walked++;
-	if (fs_image_lookup(&R.img, rel, strlen(rel)) < 0)
+	if (fs_image_lookup(&R.img, rel, strlen(rel), NULL) < 0)
 		mismatch("missing from the image", rel);
 	return 0;
 }
@@ -431,7 +431,7 @@ int main(int argc, char **argv)
 	char path[PATH_MAX];
 	struct fs_err err;
 	snprintf(path, sizeof path, "%s/%s", R.jobdir, FS_JOB_IMAGE);
-	if (fs_image_open(path, &R.img, &err) != FS_OK) {
+	if (fs_image_open(path, &R.img, &err) != FS_OK || fs_image_verify(&R.img, &err) != FS_OK) {
 		fprintf(stderr, "fsread: %s\n", err.msg);
 		return 1;
 	}

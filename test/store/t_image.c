@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <stdlib.h>
 #include <unistd.h>
 
 #include "check.h"
@@ -48,7 +49,165 @@ static struct fs_part *mkpart(uint32_t idx, const char *file)
 
 static int64_t look(const struct fs_image *img, const char *s)
 {
-	return fs_image_lookup(img, s, strlen(s));
+	struct fs_err err;
+	int64_t i = fs_image_lookup(img, s, strlen(s), &err);
+	ASSERT(i != FS_IMG_DAMAGED);
+	return i;
+}
+
+/* ---- damage: refused at open when every use needs it, else where reached */
+
+static uint8_t *copy;
+static struct fs_ment *ce;       /* the copy's entries */
+static uint32_t *cchild;         /* its child table */
+static uint32_t *cbucket;
+
+static void fresh(const struct fs_image *img)
+{
+	memcpy(copy, img->base, img->size);
+	ce = (struct fs_ment *)(copy + img->hdr->ent_off);
+	cchild = (uint32_t *)(copy + img->hdr->child_off);
+	cbucket = (uint32_t *)(copy + img->hdr->bucket_off);
+}
+
+static int same_bucket(const struct fs_image *img, const char *a, const char *b)
+{
+	uint64_t m = img->hdr->nbucket - 1;
+	return (fs_hash(a, strlen(a)) & m) == (fs_hash(b, strlen(b)) & m);
+}
+
+/* The copy opens (the damage is not looked at until used); looking up
+ * `path` reports the damage with `want` in the message, an unrelated
+ * path is still found, and the full check refuses the image. */
+static void damaged_at(const struct fs_image *img, const char *path, const char *want)
+{
+	struct fs_image bad;
+	struct fs_err err;
+	ASSERT(fs_image_from_buffer(copy, img->size, "x", &bad, &err) == FS_OK);
+	err.msg[0] = 0;
+	if (fs_image_lookup(&bad, path, strlen(path), &err) != FS_IMG_DAMAGED) {
+		fprintf(stderr, "lookup of %s: damage (%s) not found\n", path, want);
+		ASSERT(0);
+	}
+	if (!strstr(err.msg, want)) {
+		fprintf(stderr, "lookup of %s: '%s' lacks '%s'\n", path, err.msg, want);
+		ASSERT(0);
+	}
+	if (!same_bucket(img, "empty", path) && strcmp(path, "empty") != 0)
+		ASSERT(look(&bad, "empty") > 0);
+	ASSERT(fs_image_verify(&bad, &err) == FS_ERR_FORMAT);
+}
+
+/* The copy does not open at all. */
+static void refused(const struct fs_image *img, const char *want)
+{
+	struct fs_image bad;
+	struct fs_err err;
+	ASSERT(fs_image_from_buffer(copy, img->size, "x", &bad, &err) == FS_ERR_FORMAT);
+	ASSERT(strstr(err.msg, want) != NULL);
+}
+
+static void test_damage(const struct fs_image *img)
+{
+	struct fs_image bad;
+	struct fs_err err;
+	uint64_t f = (uint64_t)look(img, "train/dog/2.jpg"), t = (uint64_t)look(img, "train");
+	uint64_t l = (uint64_t)look(img, "train/lnk"), d = (uint64_t)look(img, "orphan/deep");
+	copy = malloc(img->size);
+	ASSERT(copy);
+	fresh(img);
+	ASSERT(fs_image_from_buffer(copy, img->size - 1, "x", &bad, &err) != FS_OK);
+
+	fresh(img);
+	ce[f].part = 2;
+	damaged_at(img, "train/dog/2.jpg", "(train/dog/2.jpg): partition slot out of range");
+	ASSERT(fs_image_from_buffer(copy, img->size, "x", &bad, &err) == FS_OK);
+	struct fs_req q, out;   /* the launcher refuses to serve it */
+	fs_req_init(&q, FS_MSG_FETCH, 1, f, 0, 1);
+	ASSERT(fs_req_check(&q, sizeof(q), &bad, &out) == ENOENT);
+	fresh(img);
+	ce[f].off = img->parts[1].file_size - 2;
+	damaged_at(img, "train/dog/2.jpg", "blob outside its partition");
+	fresh(img);
+	ce[f].off = UINT64_MAX - 1;
+	damaged_at(img, "train/dog/2.jpg", "blob outside its partition");
+	fresh(img);
+	ce[f].stored = 4;
+	damaged_at(img, "train/dog/2.jpg", "raw blob and file sizes differ");
+	fresh(img);
+	ce[f].method = 9;
+	damaged_at(img, "train/dog/2.jpg", "unknown compression method");
+	fresh(img);
+	ce[f].mode = S_IFIFO | 0644;
+	damaged_at(img, "train/dog/2.jpg", "unknown file type");
+	fresh(img);
+	ce[f].mtime_nsec = 1000000000u;
+	damaged_at(img, "train/dog/2.jpg", "nanoseconds");
+
+	/* names: outside the table, or not NUL-ended */
+	fresh(img);
+	ce[f].name_off = img->hdr->names_size;
+	damaged_at(img, "train/dog/2.jpg", "name outside the name table");
+	fresh(img);
+	ce[f].name_off = img->hdr->names_size - 3;
+	ce[f].name_len = 3;
+	damaged_at(img, "train/dog/2.jpg", "name outside the name table");
+
+	/* a hash chain that loops, or links backwards */
+	fresh(img);
+	ce[d].hnext = (uint32_t)d + 1;
+	damaged_at(img, "orphan/deep", "hash chain link out of order");
+	fresh(img);
+	ce[d].hnext = (uint32_t)img->hdr->nent + 1;
+	damaged_at(img, "orphan/deep", "hash chain link out of order");
+	fresh(img);
+	uint64_t b = fs_hash("train", 5) & (img->hdr->nbucket - 1);
+	cbucket[b] = (uint32_t)img->hdr->nent + 1;
+	damaged_at(img, "train", "hash bucket");
+
+	/* directories: children outside the table; a child slot that is bad */
+	fresh(img);
+	ce[t].stored = img->hdr->nchild;
+	damaged_at(img, "train", "(train): children outside the child table");
+	fresh(img);
+	cchild[ce[t].off + 1] = (uint32_t)img->hdr->nent;
+	ASSERT(fs_image_from_buffer(copy, img->size, "x", &bad, &err) == FS_OK);
+	ASSERT(fs_image_child(&bad, t, 0, &err) > 0);
+	ASSERT(fs_image_child(&bad, t, 1, &err) == FS_IMG_DAMAGED);
+	ASSERT(strstr(err.msg, "(train): child 1") && strstr(err.msg, "no such entry"));
+	ASSERT(fs_image_verify(&bad, &err) == FS_ERR_FORMAT);
+	fresh(img);
+	cchild[ce[t].off] = 0;
+	ASSERT(fs_image_from_buffer(copy, img->size, "x", &bad, &err) == FS_OK);
+	ASSERT(fs_image_child(&bad, t, 0, &err) == FS_IMG_DAMAGED && strstr(err.msg, "root"));
+	fresh(img);
+	ce[l].mode = S_IFCHR;   /* the child itself is damaged */
+	ASSERT(fs_image_from_buffer(copy, img->size, "x", &bad, &err) == FS_OK);
+	ASSERT(fs_image_child(&bad, t, 2, &err) == FS_IMG_DAMAGED);
+	ASSERT(strstr(err.msg, "unknown file type"));
+
+	/* symlink targets */
+	fresh(img);
+	ce[l].off = img->hdr->names_size - 2;
+	damaged_at(img, "train/lnk", "symlink target outside the name table");
+	fresh(img);
+	ce[l].size = 0;
+	damaged_at(img, "train/lnk", "symlink target");
+
+	/* what every use needs is checked at open */
+	fresh(img);
+	ce[0].mode = S_IFREG | 0644;
+	refused(img, "root");
+	fresh(img);
+	ce[0].name_len = 1;
+	refused(img, "root");
+	fresh(img);
+	ce[0].off = img->hdr->nchild;
+	refused(img, "root");
+	fresh(img);
+	memcpy(((struct fs_img_part *)(copy + img->hdr->part_off))[1].name, "../x", 5);
+	refused(img, "partition slot 1");
+	free(copy);
 }
 
 static void test_build_lookup_stat(void)
@@ -69,6 +228,7 @@ static void test_build_lookup_stat(void)
 	struct fs_image img;
 	ASSERT(fs_image_open(path, &img, &err) == FS_OK);
 	ASSERT(img.hdr->nent == 11);   /* root + 8 + orphan + orphan/deep */
+	ASSERT(fs_image_verify(&img, &err) == FS_OK);
 	ASSERT(look(&img, "") == 0);
 	ASSERT(look(&img, "train/cat/1.jpg") > 0 && look(&img, "train/dog/2.jpg") > 0);
 	ASSERT(look(&img, "train/cat/1.jp") < 0 && look(&img, "nope") < 0);
@@ -81,11 +241,16 @@ static void test_build_lookup_stat(void)
 	const struct fs_ment *t = fs_image_ent(&img, (uint64_t)look(&img, "train"));
 	ASSERT(t->stored == 3 && t->crc == 2);
 	const char *want[] = {"cat", "dog", "lnk"};
+	uint64_t ti = (uint64_t)look(&img, "train");
 	for (unsigned i = 0; i < 3; i++) {
 		size_t bl;
-		const char *b = fs_image_basename(&img, fs_image_ent(&img, img.children[t->off + i]), &bl);
+		int64_t ci = fs_image_child(&img, ti, i, &err);
+		ASSERT(ci > 0);
+		const char *b = fs_image_basename(&img, fs_image_ent(&img, (uint64_t)ci), &bl);
 		ASSERT(bl == strlen(want[i]) && memcmp(b, want[i], bl) == 0);
 	}
+	ASSERT(fs_image_child(&img, ti, 3, &err) == FS_IMG_ABSENT);
+	ASSERT(fs_image_child(&img, (uint64_t)look(&img, "train/cat/1.jpg"), 0, &err) == FS_IMG_ABSENT);
 	const struct fs_ment *root = fs_image_ent(&img, 0);
 	ASSERT(root->stored == 3 && root->crc == 3);   /* empty, orphan, train */
 	int64_t li = look(&img, "train/lnk");
@@ -128,19 +293,7 @@ static void test_build_lookup_stat(void)
 	fs_rep_init(&rp, FS_MSG_ERROR, 3, ENOENT, 0);
 	ASSERT(fs_rep_check(&rp, sizeof(rp), 3, 5, &rout) == 0 && rout.status == ENOENT);
 
-	/* damaged images are refused */
-	uint8_t *copy = malloc(img.size);
-	memcpy(copy, img.base, img.size);
-	struct fs_image bad;
-	ASSERT(fs_image_from_buffer(copy, img.size - 1, "x", &bad, &err) != FS_OK);
-	struct fs_ment *ce = (struct fs_ment *)(copy + img.hdr->ent_off);
-	ce[3].hnext = 4;   /* a chain that loops back on itself */
-	ce[4].hnext = 4;
-	ASSERT(fs_image_from_buffer(copy, img.size, "x", &bad, &err) == FS_ERR_FORMAT);
-	memcpy(copy, img.base, img.size);
-	ce[2].name_off = img.hdr->names_size;
-	ASSERT(fs_image_from_buffer(copy, img.size, "x", &bad, &err) == FS_ERR_FORMAT);
-	free(copy);
+	test_damage(&img);
 
 	fs_image_close(&img);
 	fs_recbuf_release(&rb);
