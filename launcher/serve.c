@@ -9,17 +9,20 @@
  * completions of reply sends.
  *
  * Waiting: while anything is in flight, or anything happened in the last
- * 2 ms and 1000 turns, the loop spins: MPI and the channels on every turn
+ * 20 ms and 1000 turns, the loop spins: MPI and the channels on every turn
  * (no system call), the sockets every 50 us (ppoll with no timeout), and
  * the CPU yielded on every turn that found nothing to do, because on a
  * shared core the process it waits for (the other rank of an MPI transfer,
- * a reader) needs that CPU to make progress.  Counting turns as well as
- * time keeps a launcher that was merely off the CPU for 2 ms from going to
- * sleep with replies about to arrive.  After that it sleeps in ppoll with
- * a timeout growing from 50 us to 1 ms, having told the channels so (a
- * process that posts then kicks the socket), so an idle launcher costs
- * little CPU and wakes within 1 ms for MPI.  `-v` prints how the turns
- * went (turns, yields, polls, sleeps, processes woken).
+ * a reader) needs that CPU to make progress.  20 ms covers the gaps between
+ * a DataLoader worker's reads (a file every millisecond or few), and
+ * requests from other ranks cannot wake a sleeping launcher.  Counting
+ * turns as well as time keeps a launcher that was merely off the CPU from
+ * going to sleep with replies about to arrive.  Then it dozes, then
+ * sleeps, in ppoll, having told the channels so (a process that posts then
+ * kicks the socket): until 50 ms with a 50 us timeout, then with a timeout
+ * growing to 1 ms, so that an idle launcher costs little CPU and wakes
+ * within 1 ms for MPI.  `-v` prints how the turns went (turns, yields,
+ * polls, sleeps, processes woken).
  *
  * Finish: when the child has exited the rank enters MPI_Ibarrier and keeps
  * serving; once every rank's child has exited, sockets are closed, the
@@ -33,6 +36,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -44,8 +48,9 @@
 #include "env.h"
 #include "serve.h"
 
-#define FX_SPIN_SECONDS 0.002
+#define FX_SPIN_SECONDS 0.02
 #define FX_SPIN_TURNS 1000
+#define FX_DOZE_SECONDS 0.05
 #define FX_POLL_SECONDS 50e-6
 #define FX_WAIT_MIN_US 50
 #define FX_WAIT_MAX_US 1000
@@ -486,6 +491,9 @@ int fx_serve(struct fx_ctx *c, struct fx_child *ch, int sfd, int lfd)
 	/* The command may have exited before the loop started, its SIGCHLD
 	 * read (and dropped) by the setup's check for interruptions. */
 	signals(&s);
+	/* ppoll's timeouts as asked: the default slack (50 us) would double
+	 * the shortest one. */
+	prctl(PR_SET_TIMERSLACK, 1000UL, 0, 0, 0);
 	while (phase != FX_DONE) {
 		int did = mpi_requests(&s) | rs_test(&s, &s.fwds, reply_arrived) |
 			  rs_test(&s, &s.sends, send_done) | fx_chan_scan(&s);
@@ -555,6 +563,8 @@ int fx_serve(struct fx_ctx *c, struct fx_child *ch, int sfd, int lfd)
 				s.st.yields++;
 				sched_yield();
 			}
+		} else if (t - last < FX_DOZE_SECONDS) {
+			wait_us = FX_WAIT_MIN_US;   /* requests may still be coming */
 		} else {
 			wait_us = wait_us ? (wait_us * 2 > FX_WAIT_MAX_US ? FX_WAIT_MAX_US : wait_us * 2)
 					  : FX_WAIT_MIN_US;
