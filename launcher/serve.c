@@ -554,7 +554,7 @@ int fx_serve(struct fx_ctx *c, struct fx_child *ch, int sfd, int lfd)
 		else if (idle < FX_SPIN_TURNS)
 			idle++;
 		/* Idle for FX_SPIN_SECONDS of the clock and FX_SPIN_TURNS turns:
-		 * a launcher that was off the CPU for 2 ms has not been idle. */
+		 * a launcher that was off the CPU meanwhile has not been idle. */
 		if (t - last < FX_SPIN_SECONDS || idle < FX_SPIN_TURNS) {
 			wait_us = 0;
 			/* Nothing moved: give the CPU to whoever we wait for (on a
