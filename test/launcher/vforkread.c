@@ -8,8 +8,8 @@
  * yet); a vfork child makes it its stdin, which materialises it there (a
  * file larger than the library fetches at open is fetched then, through a
  * channel if another node holds it), and execs `cmp - ORIG`.  Then this
- * thread reads FILE itself and compares it with ORIG.  Exit 0 when both
- * matched.
+ * thread reads FILE itself (pread: the child's reads moved the offset it
+ * shares with ours) and compares it with ORIG.  Exit 0 when both matched.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -32,7 +32,7 @@ static void *opener(void *path)
 static int read_all(int f, char *buf, size_t n)
 {
 	for (size_t got = 0; got < n;) {
-		ssize_t r = read(f, buf + got, n - got);
+		ssize_t r = pread(f, buf + got, n - got, (off_t)got);
 		if (r <= 0)
 			return -1;
 		got += (size_t)r;
@@ -74,7 +74,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "vforkread: cannot read %s\n", argv[2]);
 		return 1;
 	}
-	if (read_all(fd, a, n) != 0 || read(fd, a + n, 1) != 0 || memcmp(a, b, n) != 0) {
+	if (read_all(fd, a, n) != 0 || pread(fd, a + n, 1, (off_t)n) != 0 || memcmp(a, b, n) != 0) {
 		fprintf(stderr, "vforkread: %s read after the vfork child: %s\n", argv[1],
 			errno ? strerror(errno) : "wrong bytes");
 		return 1;
