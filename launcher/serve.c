@@ -305,12 +305,14 @@ static int mpi_requests(struct srv *s)
 		FX_MPI_CHECK(MPI_Get_count(&st, MPI_BYTE, &cnt));
 		if (cnt != (int)sizeof raw) {
 			uint8_t *junk = malloc(cnt > 0 ? (size_t)cnt : 1);
-			FX_MPI_CHECK(MPI_Recv(junk, cnt, MPI_BYTE, st.MPI_SOURCE, FX_TAG_REQ, c->world, MPI_STATUS_IGNORE));
+			FX_MPI_CHECK(MPI_Recv(junk, cnt, MPI_BYTE, st.MPI_SOURCE, FX_TAG_REQ, c->world,
+					      MPI_STATUS_IGNORE));
 			free(junk);
 			fx_errf(c, "dropped a malformed request of %d bytes from rank %d", cnt, st.MPI_SOURCE);
 			continue;
 		}
-		FX_MPI_CHECK(MPI_Recv(raw, cnt, MPI_BYTE, st.MPI_SOURCE, FX_TAG_REQ, c->world, MPI_STATUS_IGNORE));
+		FX_MPI_CHECK(MPI_Recv(raw, cnt, MPI_BYTE, st.MPI_SOURCE, FX_TAG_REQ, c->world,
+				      MPI_STATUS_IGNORE));
 		struct fs_req req;
 		uint64_t id;
 		memcpy(&id, raw + offsetof(struct fs_req, id), sizeof id);
@@ -492,7 +494,7 @@ int fx_serve(struct fx_ctx *c, struct fx_child *ch, int sfd, int lfd)
 	 * read (and dropped) by the setup's check for interruptions. */
 	signals(&s);
 	/* ppoll's timeouts as asked: the default slack (50 us) would double
-	 * the shortest one. */
+	 * the shortest one (best effort: the default otherwise). */
 	prctl(PR_SET_TIMERSLACK, 1000UL, 0, 0, 0);
 	while (phase != FX_DONE) {
 		int did = mpi_requests(&s) | rs_test(&s, &s.fwds, reply_arrived) |
