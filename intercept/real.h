@@ -38,7 +38,7 @@ struct fsi_real {
 #pragma GCC diagnostic pop
 
 /* The real functions; filled by fsi_real_resolve() before any wrapper
- * forwards (see fsi_enter in ctx.h). */
+ * forwards (see fsi_enter in fsi.h). */
 extern struct fsi_real fsi_real;
 
 void fsi_real_resolve(void);

@@ -68,14 +68,16 @@ void fx_chan_put(struct chan *ch)
 	}
 }
 
-void fx_chan_complete(struct chan *ch, unsigned k, const struct fs_rep *rep)
+void fx_chan_complete(struct srv *s, struct chan *ch, unsigned k, const struct fs_rep *rep)
 {
 	struct fs_chan_slot *sl = fs_chan_slot(ch->base, k);
 	memcpy(fs_chan_area(ch->base, ch->nslots, ch->slot_bytes, k) + FS_CHAN_REP_OFF, rep, sizeof *rep);
 	ch->busy &= ~(1ull << k);
 	atomic_store(A32(&sl->state), FS_SLOT_DONE);   /* seq_cst: then look */
-	if (atomic_load(A32(&sl->waiting)))
+	if (atomic_load(A32(&sl->waiting))) {
+		s->st.wakes++;
 		syscall(SYS_futex, &sl->state, FUTEX_WAKE, 1, NULL, NULL, 0);
+	}
 }
 
 static void answer(struct srv *s, size_t k, unsigned slot, const struct fs_req *raw)
@@ -107,7 +109,7 @@ static void answer(struct srv *s, size_t k, unsigned slot, const struct fs_req *
 	else
 		fs_rep_init(&rep, FS_MSG_DATA, req.id, 0, req.length);
 	rep.flags = flags;
-	fx_chan_complete(ch, slot, &rep);
+	fx_chan_complete(s, ch, slot, &rep);
 }
 
 int fx_chan_scan(struct srv *s)

@@ -81,6 +81,23 @@ struct fx_ctx {
 	double load_time;
 };
 
+/* Check an MPI call's result as IOR's MPI_CHECK does: on error, print the
+ * MPI error string with file:line and the rank, then abort the job.  (MPI
+ * returns errors instead of aborting: main() sets MPI_ERRORS_RETURN.) */
+#define FX_MPI_CHECK(call) fx_mpi_check((call), #call, __FILE__, __LINE__)
+static inline void fx_mpi_check(int rc, const char *call, const char *file, int line)
+{
+	if (rc == MPI_SUCCESS)
+		return;
+	char msg[MPI_MAX_ERROR_STRING] = "";
+	int len = 0, rank = -1;
+	if (MPI_Error_string(rc, msg, &len) != MPI_SUCCESS)
+		snprintf(msg, sizeof msg, "MPI error %d", rc);
+	MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+	fprintf(stderr, "fanstore-exec: rank %d: %s:%d: %s failed: %s\n", rank, file, line, call, msg);
+	MPI_Abort(MPI_COMM_WORLD, FX_EXIT_FAIL);
+}
+
 /* ---- log.c ---- */
 void fx_log_init(struct fx_ctx *c);
 void fx_logf(const struct fx_ctx *c, int level, const char *file, int line,

@@ -8,14 +8,21 @@
  * request id), replies to requests forwarded from local processes, and
  * completions of reply sends.
  *
- * Waiting: while MPI messages of ours are in flight, the loop polls MPI
- * and the channels without a system call for up to 100 us (a reply is
- * usually that close).  While anything is in flight or something happened
- * in the last 2 ms it spins, yielding the CPU on each turn and looking at
- * the sockets every 50 us (ppoll with no timeout); after that it sleeps in
- * ppoll with a timeout growing from 50 us to 1 ms, having told the
- * channels so (a process that posts then kicks the socket), so an idle
- * launcher costs little CPU and wakes within 1 ms for MPI.
+ * Waiting: while anything is in flight, or anything happened in the last
+ * 20 ms and 1000 turns, the loop spins: MPI and the channels on every turn
+ * (no system call), the sockets every 50 us (ppoll with no timeout), and
+ * the CPU yielded on every turn that found nothing to do, because on a
+ * shared core the process it waits for (the other rank of an MPI transfer,
+ * a reader) needs that CPU to make progress.  20 ms covers the gaps between
+ * a DataLoader worker's reads (a file every millisecond or few), and
+ * requests from other ranks cannot wake a sleeping launcher.  Counting
+ * turns as well as time keeps a launcher that was merely off the CPU from
+ * going to sleep with replies about to arrive.  Then it dozes, then
+ * sleeps, in ppoll, having told the channels so (a process that posts then
+ * kicks the socket): until 50 ms with a 50 us timeout, then with a timeout
+ * growing to 1 ms, so that an idle launcher costs little CPU and wakes
+ * within 1 ms for MPI.  `-v` prints how the turns went (turns, yields,
+ * polls, sleeps, processes woken).
  *
  * Finish: when the child has exited the rank enters MPI_Ibarrier and keeps
  * serving; once every rank's child has exited, sockets are closed, the
@@ -29,6 +36,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -40,8 +48,9 @@
 #include "env.h"
 #include "serve.h"
 
-#define FX_SPIN_SECONDS 0.002
-#define FX_HOT_SECONDS 100e-6
+#define FX_SPIN_SECONDS 0.02
+#define FX_SPIN_TURNS 1000
+#define FX_DOZE_SECONDS 0.05
 #define FX_POLL_SECONDS 50e-6
 #define FX_WAIT_MIN_US 50
 #define FX_WAIT_MAX_US 1000
@@ -221,10 +230,11 @@ int fx_forward(struct srv *s, size_t k, const struct fs_req *req, int owner, int
 	f->client_id = req->id;
 	f->length = req->length;
 	f->tag = next_tag(s);
-	MPI_Irecv(dst, (int)(sizeof(struct fs_rep) + req->length), MPI_BYTE, owner, f->tag, s->c->world, r);
+	FX_MPI_CHECK(MPI_Irecv(dst, (int)(sizeof(struct fs_rep) + req->length), MPI_BYTE, owner, f->tag,
+			       s->c->world, r));
 	struct fs_req out = *req;
 	out.id = (uint64_t)f->tag;
-	MPI_Send(&out, sizeof out, MPI_BYTE, owner, FX_TAG_REQ, s->c->world);
+	FX_MPI_CHECK(MPI_Send(&out, sizeof out, MPI_BYTE, owner, FX_TAG_REQ, s->c->world));
 	s->n_forwarded++;
 	return 0;
 }
@@ -253,13 +263,13 @@ static int reply_data(struct srv *s, const struct fs_req *req, int to)
 	rep->flags = flags;
 	MPI_Aint d[2];
 	int bl[2] = {(int)sizeof *rep, (int)req->length};
-	MPI_Get_address(rep, &d[0]);
-	MPI_Get_address(blob + req->offset, &d[1]);
+	FX_MPI_CHECK(MPI_Get_address(rep, &d[0]));
+	FX_MPI_CHECK(MPI_Get_address(blob + req->offset, &d[1]));
 	MPI_Datatype dt;
-	MPI_Type_create_hindexed(2, bl, d, MPI_BYTE, &dt);
-	MPI_Type_commit(&dt);
-	MPI_Isend(MPI_BOTTOM, 1, dt, to, (int)req->id, s->c->world, r);
-	MPI_Type_free(&dt); /* released by MPI when the send completes */
+	FX_MPI_CHECK(MPI_Type_create_hindexed(2, bl, d, MPI_BYTE, &dt));
+	FX_MPI_CHECK(MPI_Type_commit(&dt));
+	FX_MPI_CHECK(MPI_Isend(MPI_BOTTOM, 1, dt, to, (int)req->id, s->c->world, r));
+	FX_MPI_CHECK(MPI_Type_free(&dt)); /* released by MPI when the send completes */
 	return 0;
 }
 
@@ -269,14 +279,14 @@ static void reply_error(struct srv *s, uint64_t id, int err, int to)
 	MPI_Request *r;
 	if (rep && rs_add(&s->sends, rep, &r) >= 0) {
 		fs_rep_init(rep, FS_MSG_ERROR, id, err, 0);
-		MPI_Isend(rep, sizeof *rep, MPI_BYTE, to, (int)id, s->c->world, r);
+		FX_MPI_CHECK(MPI_Isend(rep, sizeof *rep, MPI_BYTE, to, (int)id, s->c->world, r));
 		return;
 	}
 	/* Out of memory: answer at once so the requester does not wait. */
 	free(rep);
 	struct fs_rep now;
 	fs_rep_init(&now, FS_MSG_ERROR, id, err, 0);
-	MPI_Send(&now, sizeof now, MPI_BYTE, to, (int)id, s->c->world);
+	FX_MPI_CHECK(MPI_Send(&now, sizeof now, MPI_BYTE, to, (int)id, s->c->world));
 }
 
 /* Requests from other ranks for partitions held here. */
@@ -287,20 +297,22 @@ static int mpi_requests(struct srv *s)
 	for (;;) {
 		int flag = 0, cnt = 0;
 		MPI_Status st;
-		MPI_Iprobe(MPI_ANY_SOURCE, FX_TAG_REQ, c->world, &flag, &st);
+		FX_MPI_CHECK(MPI_Iprobe(MPI_ANY_SOURCE, FX_TAG_REQ, c->world, &flag, &st));
 		if (!flag)
 			return did;
 		did = 1;
 		uint8_t raw[sizeof(struct fs_req)];
-		MPI_Get_count(&st, MPI_BYTE, &cnt);
+		FX_MPI_CHECK(MPI_Get_count(&st, MPI_BYTE, &cnt));
 		if (cnt != (int)sizeof raw) {
 			uint8_t *junk = malloc(cnt > 0 ? (size_t)cnt : 1);
-			MPI_Recv(junk, cnt, MPI_BYTE, st.MPI_SOURCE, FX_TAG_REQ, c->world, MPI_STATUS_IGNORE);
+			FX_MPI_CHECK(MPI_Recv(junk, cnt, MPI_BYTE, st.MPI_SOURCE, FX_TAG_REQ, c->world,
+					      MPI_STATUS_IGNORE));
 			free(junk);
 			fx_errf(c, "dropped a malformed request of %d bytes from rank %d", cnt, st.MPI_SOURCE);
 			continue;
 		}
-		MPI_Recv(raw, cnt, MPI_BYTE, st.MPI_SOURCE, FX_TAG_REQ, c->world, MPI_STATUS_IGNORE);
+		FX_MPI_CHECK(MPI_Recv(raw, cnt, MPI_BYTE, st.MPI_SOURCE, FX_TAG_REQ, c->world,
+				      MPI_STATUS_IGNORE));
 		struct fs_req req;
 		uint64_t id;
 		memcpy(&id, raw + offsetof(struct fs_req, id), sizeof id);
@@ -329,7 +341,7 @@ static int rs_test(struct srv *s, struct reqset *rs,
 	for (int base = 0; rs->live && base < rs->n; base += 64) {
 		int cnt = rs->n - base < 64 ? rs->n - base : 64, n = 0, idx[64];
 		MPI_Status st[64];
-		MPI_Testsome(cnt, rs->req + base, &n, idx, st);
+		FX_MPI_CHECK(MPI_Testsome(cnt, rs->req + base, &n, idx, st));
 		for (int i = 0; n != MPI_UNDEFINED && i < n; i++) {
 			done(s, rs->obj[base + idx[i]], &st[i]);
 			rs_done(rs, base + idx[i]);
@@ -350,7 +362,7 @@ static void reply_arrived(struct srv *s, void *obj, const MPI_Status *st)
 {
 	struct fwd *f = obj;
 	int cnt = 0;
-	MPI_Get_count(st, MPI_BYTE, &cnt);
+	FX_MPI_CHECK(MPI_Get_count(st, MPI_BYTE, &cnt));
 	struct fs_rep rep;
 	const uint8_t *got_hdr = f->ch ? fs_chan_area(f->ch->base, f->ch->nslots, f->ch->slot_bytes, f->slot) +
 						 FS_CHAN_REP_OFF
@@ -365,7 +377,7 @@ static void reply_arrived(struct srv *s, void *obj, const MPI_Status *st)
 		if (bad)
 			fs_rep_init(&rep, FS_MSG_ERROR, f->client_id, EIO, 0);
 		rep.id = f->client_id;
-		fx_chan_complete(f->ch, f->slot, &rep);
+		fx_chan_complete(s, f->ch, f->slot, &rep);
 		fx_chan_put(f->ch);
 		free(f);
 		return;
@@ -474,28 +486,19 @@ int fx_serve(struct fx_ctx *c, struct fx_child *ch, int sfd, int lfd)
 	struct pollfd *pfds = NULL;
 	size_t cap = 0;
 	MPI_Request bar = MPI_REQUEST_NULL;
-	int phase = 0; /* 0 serve, 1 child gone, 2 all gone: drain, 3 last barrier */
+	enum { FX_SERVING, FX_CHILD_GONE, FX_ALL_GONE, FX_LAST_BARRIER, FX_DONE } phase = FX_SERVING;
 	double last = fx_now(), polled = 0;
 	long wait_us = 0;
+	unsigned idle = 0;   /* turns since anything happened */
 	/* The command may have exited before the loop started, its SIGCHLD
 	 * read (and dropped) by the setup's check for interruptions. */
 	signals(&s);
-	while (phase < 4) {
-		int did = 0;
-		double hot0 = 0;
-		for (unsigned i = 0;; i++) {
-			did |= mpi_requests(&s) | rs_test(&s, &s.fwds, reply_arrived) |
-			       rs_test(&s, &s.sends, send_done) | fx_chan_scan(&s);
-			if (!s.fwds.live && !s.sends.live)
-				break;
-			if ((i & 15) == 15) {
-				double t = fx_now();
-				if (!hot0)
-					hot0 = t;
-				else if (t - hot0 > FX_HOT_SECONDS)
-					break;
-			}
-		}
+	/* ppoll's timeouts as asked: the default slack (50 us) would double
+	 * the shortest one (best effort: the default otherwise). */
+	prctl(PR_SET_TIMERSLACK, 1000UL, 0, 0, 0);
+	while (phase != FX_DONE) {
+		int did = mpi_requests(&s) | rs_test(&s, &s.fwds, reply_arrived) |
+			  rs_test(&s, &s.sends, send_done) | fx_chan_scan(&s);
 		for (size_t k = 0; k < s.nconn; k++) {
 			struct conn *cn = s.conns[k];
 			if (cn->fd >= 0 && cn->inlen >= sizeof(struct fs_req) && fx_conn_readable(cn))
@@ -503,15 +506,19 @@ int fx_serve(struct fx_ctx *c, struct fx_child *ch, int sfd, int lfd)
 		}
 		/* Spinning, the sockets are looked at every FX_POLL_SECONDS only:
 		 * requests come through the channels, which cost no call. */
-		double t = wait_us ? 0 : fx_now();
+		double t = fx_now();
 		int ready = 0;
 		size_t n = 0;
 		if (wait_us || t - polled >= FX_POLL_SECONDS) {
 			n = fill_pollfds(&s, &pfds, &cap);
 			int sleeping = wait_us != 0;
-			if (sleeping && fx_chan_sleeping(&s, 1))
+			if (sleeping && fx_chan_sleeping(&s, 1)) {
 				wait_us = 0;   /* posted meanwhile: do not block */
+				did = 1;
+			}
 			struct timespec ts = {0, wait_us * 1000};
+			s.st.polls++;
+			s.st.sleeps += wait_us != 0;
 			ready = ppoll(pfds, n, &ts, NULL);
 			if (sleeping)
 				fx_chan_sleeping(&s, 0);
@@ -527,26 +534,39 @@ int fx_serve(struct fx_ctx *c, struct fx_child *ch, int sfd, int lfd)
 				if (pfds[i].revents && pfds[i].fd >= 0)
 					fx_conn_io(&s, i - 2, pfds[i].revents);
 		}
-		if (phase == 0 && ch->exited) {
-			MPI_Ibarrier(c->world, &bar);
-			phase = 1;
+		if (phase == FX_SERVING && ch->exited) {
+			FX_MPI_CHECK(MPI_Ibarrier(c->world, &bar));
+			phase = FX_CHILD_GONE;
 		}
 		int flag = 0;
-		if ((phase == 1 || phase == 3) && (MPI_Test(&bar, &flag, MPI_STATUS_IGNORE), flag)) {
-			if (phase == 1)
+		if (phase == FX_CHILD_GONE || phase == FX_LAST_BARRIER)
+			FX_MPI_CHECK(MPI_Test(&bar, &flag, MPI_STATUS_IGNORE));
+		if (flag) {
+			if (phase == FX_CHILD_GONE)
 				close_clients(&s);
 			phase++;
 		}
-		if (phase == 2 && !s.fwds.live) {
-			MPI_Ibarrier(c->world, &bar);
-			phase = 3;
+		if (phase == FX_ALL_GONE && !s.fwds.live) {
+			FX_MPI_CHECK(MPI_Ibarrier(c->world, &bar));
+			phase = FX_LAST_BARRIER;
 		}
-		double now = fx_now();
+		s.st.turns++;
 		if (did || s.fwds.live || s.sends.live)
-			last = now;
-		if (now - last < FX_SPIN_SECONDS) {
+			last = t, idle = 0;
+		else if (idle < FX_SPIN_TURNS)
+			idle++;
+		/* Idle for FX_SPIN_SECONDS of the clock and FX_SPIN_TURNS turns:
+		 * a launcher that was off the CPU meanwhile has not been idle. */
+		if (t - last < FX_SPIN_SECONDS || idle < FX_SPIN_TURNS) {
 			wait_us = 0;
-			sched_yield();
+			/* Nothing moved: give the CPU to whoever we wait for (on a
+			 * shared core, the other side of an MPI transfer). */
+			if (!did) {
+				s.st.yields++;
+				sched_yield();
+			}
+		} else if (t - last < FX_DOZE_SECONDS) {
+			wait_us = FX_WAIT_MIN_US;   /* requests may still be coming */
 		} else {
 			wait_us = wait_us ? (wait_us * 2 > FX_WAIT_MAX_US ? FX_WAIT_MAX_US : wait_us * 2)
 					  : FX_WAIT_MIN_US;
@@ -557,6 +577,10 @@ int fx_serve(struct fx_ctx *c, struct fx_child *ch, int sfd, int lfd)
 	FX_INFO(c, "served %llu requests from other ranks, forwarded %llu, answered %llu locally",
 		(unsigned long long)s.n_served, (unsigned long long)s.n_forwarded,
 		(unsigned long long)s.n_local);
+	FX_INFO(c, "loop: %llu turns, %llu yields, %llu polls of which %llu slept, %llu processes woken",
+		(unsigned long long)s.st.turns, (unsigned long long)s.st.yields,
+		(unsigned long long)s.st.polls, (unsigned long long)s.st.sleeps,
+		(unsigned long long)s.st.wakes);
 	close_clients(&s);
 	for (size_t k = 0; k < s.nconn; k++)
 		free(s.conns[k]);

@@ -77,6 +77,9 @@ struct srv {
 	struct reqset sends;    /* obj: struct obuf */
 	int next_tag;
 	uint64_t n_served, n_forwarded, n_local;
+	struct {                /* how the loop spent its turns (-v) */
+		uint64_t turns, yields, polls, sleeps, wakes;
+	} st;
 	uint8_t *verified;      /* JOBDIR/verified (store.h), or NULL */
 };
 
@@ -118,7 +121,8 @@ int fx_chan_scan(struct srv *s);
 /* Tell the processes whether this launcher is about to block (1) or is
  * awake (0); 1 when something was posted meanwhile (do not block). */
 int fx_chan_sleeping(struct srv *s, int sleeping);
-/* Reply in slot k of ch: a header, its bytes already in place. */
-void fx_chan_complete(struct chan *ch, unsigned k, const struct fs_rep *rep);
+/* Reply in slot k of ch: a header, its bytes already in place; wakes the
+ * process if it sleeps on the slot. */
+void fx_chan_complete(struct srv *s, struct chan *ch, unsigned k, const struct fs_rep *rep);
 
 #endif /* FANSTORE_SERVE_H */

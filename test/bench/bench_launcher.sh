@@ -16,6 +16,8 @@
 #                  buffer (the reference), and one answering from as many
 #                  bytes as the owner serves here (-dataset); fanstore-socket
 #                  is the same read through the unix socket alone
+#                  Every repetition is printed, with each launcher's loop
+#                  counters (-v: turns, yields, polls, sleeps, wake-ups).
 #   idle_cpu       % of one core used by each launcher while its command
 #                  sleeps, vs the 5% ceiling
 # Needs root for the mount namespaces (remote100k is skipped otherwise).
@@ -30,7 +32,7 @@ line() { "$PY" test/bench/report.py line "$@"; }
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1
 export FANSTORE_LIB=   # the launcher alone: readers below use the store directly
 
-if [ "${1:-}" = --quick ]; then reps=1 secs=1; else reps=3 secs=3; fi
+if [ "${1:-}" = --quick ]; then reps=1 secs=1; else reps=5 secs=3; fi
 for f in "$EXEC" "$PREP" "$TB/fsread" "$TB/mkmeta" "$TB/pingpong"; do
   [ -x "$f" ] || { echo "bench_launcher: $f is missing: run make tests" >&2; exit 1; }
 done
@@ -85,9 +87,10 @@ if [ "$(id -u)" -eq 0 ] && unshare -m true 2>/dev/null; then
   fsbench() { # fsbench INFLIGHT [socket]: "files/s MB/s" of rank 0's reader
     mpirun -np 2 unshare -m --propagation private sh -c \
       'mount -t tmpfs -o size=256m fsbench "$FANSTORE_CACHE" && exec "$@"' sh \
-      "$EXEC" --data "$D/r100k.ds" -- sh -c '[ "$RANK" = 0 ] || exit 0; exec "$@"' sh \
+      "$EXEC" -v --data "$D/r100k.ds" -- sh -c '[ "$RANK" = 0 ] || exit 0; exec "$@"' sh \
       "$TB/fsread" --bench "$secs" "$@" >"$W/out" 2>"$W/err" || { cat "$W/err" >&2; exit 1; }
     cat "$W/out" >&2
+    sed -n 's/^fanstore-exec\[\([0-9]*\)\].* loop: /  launcher \1: /p' "$W/err" | sort >&2
     sed -n 's/.*: \([0-9.]*\) files\/s \([0-9.]*\) MB\/s.*/\1 \2/p' "$W/out"
   }
   ppbench() { # ppbench INFLIGHT [SPAN]: "replies/s MB/s"
@@ -106,6 +109,8 @@ if [ "$(id -u)" -eq 0 ] && unshare -m true 2>/dev/null; then
       read -r a b < <(ppbench "$k" "$span"); dr+=("$a"); dm+=("$b")
     done
     g=remote100k; [ "$k" = 1 ] || g=remote100k_x$k
+    echo "$g, $k in flight, every repetition (files/s): fanstore ${fr[*]}; mpi-pingpong ${pr[*]};" \
+      "mpi-pingpong-dataset ${dr[*]}; fanstore-socket ${sr[*]}"
     m=${g/remote100k/remote100k_mbs}
     line "$g" fanstore files/s "${fr[@]}"
     line "$g" mpi-pingpong files/s "${pr[@]}"

@@ -17,7 +17,10 @@
  *                          libfanstore does),
  *                          through a channel (or the socket alone; or
  *                          local files through a channel, no MPI);
- *                          print files/s and MB/s.
+ *                          print files/s, MB/s and the mean time from a
+ *                          request to its reply.  FSREAD_GAP_US=N: wait N
+ *                          us after each reply before the next request (a
+ *                          reader that does other work between reads).
  *   fsread --ping          one PING through the socket.
  *
  * Exit 0 when everything matched, 1 on any mismatch, 2 on usage errors.
@@ -386,10 +389,14 @@ static int bench(double seconds, int inflight, int socket_only, int local)
 	}
 	uint8_t *out = malloc(FS_CHUNK_MAX);
 	uint64_t *slot_ent = calloc((size_t)inflight, sizeof *slot_ent);
+	double *posted = calloc((size_t)inflight, sizeof *posted), waited = 0;
+	const char *g = getenv("FSREAD_GAP_US");
+	long gap_us = g ? atol(g) : 0;
 	uint64_t files = 0, bytes = 0, next = 0;
 	double t0 = now(), t1 = t0;
 	for (int k = 0; k < inflight; k++) {
 		slot_ent[k] = ents[next++ % n];
+		posted[k] = now();
 		x->post(k, slot_ent[k]);
 	}
 	for (int outstanding = inflight; outstanding; outstanding--) {
@@ -407,15 +414,22 @@ static int bench(double seconds, int inflight, int socket_only, int local)
 		files++;
 		bytes += e->size;
 		t1 = now();
+		waited += t1 - posted[k];
 		if (t1 - t0 < seconds) {
+			if (gap_us > 0) {
+				struct timespec ts = {gap_us / 1000000, gap_us % 1000000 * 1000};
+				nanosleep(&ts, NULL);
+			}
 			slot_ent[k] = ents[next++ % n];
+			posted[k] = now();
 			x->post(k, slot_ent[k]);
 			outstanding++;
 		}
 	}
 	double dt = t1 - t0;
-	printf("fsread: bench %d in flight (%s): %llu files in %.3f s: %.0f files/s %.1f MB/s\n", inflight,
-	       x->name, (unsigned long long)files, dt, (double)files / dt, (double)bytes / dt / 1e6);
+	printf("fsread: bench %d in flight (%s): %llu files in %.3f s: %.0f files/s %.1f MB/s, %.1f us a reply\n",
+	       inflight, x->name, (unsigned long long)files, dt, (double)files / dt, (double)bytes / dt / 1e6,
+	       files ? waited / (double)files * 1e6 : 0.0);
 	return 0;
 }
 
