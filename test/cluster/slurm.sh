@@ -3,6 +3,7 @@
 # slurmctld and slurmd (as root, in the foreground, everything under
 # $T/slurm, ports chosen free); the EXIT trap stops every job and every
 # daemon it started, by pid.  Every wait is bounded.
+. "$TOP/test/cluster/common.sh"
 SL=$T/slurm
 SLURM_PIDS=()
 
@@ -147,11 +148,6 @@ procs_of() {
   ps -eo pid=,args= | awk -v s="$1 " '{p = $1; sub(/^ *[0-9]+ /, "")} index($0, s) == 1 {print p}'
 }
 
-# cache_empty: no job directory (or anything else) left in the cache.
-cache_empty() { [ -z "$(ls -A "$FANSTORE_CACHE")" ] || fail "left in the cache: $(ls -A "$FANSTORE_CACHE")"; }
-
-# md5_tree DIR: "md5  ./path" of every file under DIR, sorted by path.
-md5_tree() { (cd "$1" && find . -type f -print0 | LC_ALL=C sort -z | xargs -0 md5sum); }
 
 # mkdata: T/tree (odd names, links), packed into T/ds (3 partitions and a
 # broadcast one); T/expect.md5 its files' sums; T/readall.sh TAG CODE, run
