@@ -22,6 +22,7 @@ EOF2
   [ "$(procs_of "$EXEC" | wc -l)" -eq 2 ] || fail "$form: expected 2 launchers running"
   [ "$(procs_of "$T/hold" | wc -l)" -eq 2 ] || fail "$form: expected 2 commands running"
   compgen -G "$FANSTORE_CACHE/fanstore.*" >/dev/null || fail "$form: no job directory while running"
+  t0=$(date +%s.%N)
   timeout 10 scancel "$jid" || fail "scancel $jid"
   job_wait "$jid" 30
   # The job has left the queue; its processes get SIGKILL after KillWait (5 s).
@@ -29,5 +30,6 @@ EOF2
     ps -eo pid,ppid,args | grep -F -e "$EXEC" -e "$T" | grep -v grep
     fail "$form: processes left 20 s after the job was cancelled"; }
   cache_empty
-  ok "$form: scancel leaves no launcher, command or job directory"
+  dt=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN {printf "%.1f", b - a}')
+  ok "$form: scancel leaves no launcher, command or job directory (all gone in $dt s)"
 done
