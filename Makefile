@@ -46,10 +46,18 @@ $(B)/%.o: %.c
 deps:
 	@test/deps.sh build
 
+# The programs, the library, the man pages and an Lmod modulefile
+# (module use PREFIX/share/modulefiles; module load fanstore).  VERSION names
+# the modulefile: the date of the last commit, YYYY.MM.DD.
+VERSION ?= $(or $(shell git log -1 --format=%cd --date=format:%Y.%m.%d 2>/dev/null),local)
+MODDIR   = $(DESTDIR)$(PREFIX)/share/modulefiles/fanstore
 install: all
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/share/man/man1 $(MODDIR)
 	install -m 0755 bin/fanstore-prep bin/fanstore-exec $(DESTDIR)$(PREFIX)/bin/
 	install -m 0755 lib/libfanstore.so $(DESTDIR)$(PREFIX)/lib/
+	install -m 0644 docs/man/fanstore-exec.1 docs/man/fanstore-prep.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+	sed -e 's|@PREFIX@|$(abspath $(PREFIX))|g' -e 's|@VERSION@|$(VERSION)|g' docs/modulefile.lua.in \
+	  >$(MODDIR)/$(VERSION).lua
 
 clean:
 	rm -rf $(B) bin lib
