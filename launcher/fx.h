@@ -70,6 +70,7 @@ struct fx_ctx {
 	char jobid[40];            /* agreed over MPI */
 	char jobdir[PATH_MAX];     /* cache/fanstore.UID.JOBID */
 	int jobdir_made;           /* this rank created it (node leader) */
+	int owner_fd;              /* JOBDIR/owner, flock shared for the job, or -1 */
 
 	uint8_t *held;             /* [nslot] 1: this rank holds the slot */
 	uint8_t *on_node;          /* [nslot] 1: some rank of this node holds it */

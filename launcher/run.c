@@ -131,7 +131,7 @@ static int setup(struct fx_ctx *c, int sfd, char *lib, struct fx_child *ch, int 
 int fx_run(int argc, char **argv, MPI_Comm world, int sfd)
 {
 	struct fx_ctx c = {.world = world, .host = MPI_COMM_NULL, .node = MPI_COMM_NULL,
-			   .leaders = MPI_COMM_NULL};
+			   .leaders = MPI_COMM_NULL, .owner_fd = -1};
 	MPI_Comm_rank(world, &c.rank);
 	MPI_Comm_size(world, &c.nranks);
 	fx_log_init(&c);
