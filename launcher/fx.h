@@ -82,6 +82,23 @@ struct fx_ctx {
 	double load_time;
 };
 
+/* Check an MPI call's result as IOR's MPI_CHECK does: on error, print the
+ * MPI error string with file:line and the rank, then abort the job.  (MPI
+ * returns errors instead of aborting: main() sets MPI_ERRORS_RETURN.) */
+#define FX_MPI_CHECK(call) fx_mpi_check((call), #call, __FILE__, __LINE__)
+static inline void fx_mpi_check(int rc, const char *call, const char *file, int line)
+{
+	if (rc == MPI_SUCCESS)
+		return;
+	char msg[MPI_MAX_ERROR_STRING] = "";
+	int len = 0, rank = -1;
+	if (MPI_Error_string(rc, msg, &len) != MPI_SUCCESS)
+		snprintf(msg, sizeof msg, "MPI error %d", rc);
+	MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+	fprintf(stderr, "fanstore-exec: rank %d: %s:%d: %s failed: %s\n", rank, file, line, call, msg);
+	MPI_Abort(MPI_COMM_WORLD, FX_EXIT_FAIL);
+}
+
 /* ---- log.c ---- */
 void fx_log_init(struct fx_ctx *c);
 void fx_logf(const struct fx_ctx *c, int level, const char *file, int line,
@@ -152,11 +169,14 @@ struct fx_child {
 	pid_t pid;
 	int status;                /* waitpid status once exited */
 	int exited;
+	int port_fd;               /* rank 0: the socket holding MASTER_PORT, or -1 */
 };
 /* The library to preload into out ("" for none); checks it exists. */
 int fx_child_lib(struct fx_ctx *c, char *out, size_t cap);
-/* Torch variables shared by every rank: rank 0's host and a free port. */
-int fx_child_rendezvous(struct fx_ctx *c, char *addr, size_t addrlen, int *port);
+/* Torch variables shared by every rank: rank 0's host and a free port,
+ * which rank 0 keeps reserved in ch->port_fd until the job ends. */
+int fx_child_rendezvous(struct fx_ctx *c, char *addr, size_t addrlen, int *port,
+			struct fx_child *ch);
 int fx_child_start(struct fx_ctx *c, const char *lib, const char *addr, int port,
 		   struct fx_child *ch);
 int fx_child_exit_code(const struct fx_child *ch);

@@ -113,7 +113,7 @@ static void make_jobid(struct fx_ctx *c)
 		snprintf(c->jobid, sizeof c->jobid, "%016llx",
 			 (unsigned long long)(r[0] ^ (r[1] << 17)));
 	}
-	MPI_Bcast(c->jobid, sizeof c->jobid, MPI_CHAR, 0, c->world);
+	FX_MPI_CHECK(MPI_Bcast(c->jobid, sizeof c->jobid, MPI_CHAR, 0, c->world));
 }
 
 int fx_node_setup(struct fx_ctx *c)
@@ -123,43 +123,45 @@ int fx_node_setup(struct fx_ctx *c)
 	if (fx_agree(c->world, rc))
 		return rc ? rc : FX_EXIT_FAIL;
 
-	MPI_Comm_split_type(c->world, MPI_COMM_TYPE_SHARED, c->rank, MPI_INFO_NULL, &c->host);
-	MPI_Comm_rank(c->host, &c->host_rank);
-	MPI_Comm_size(c->host, &c->host_size);
+	FX_MPI_CHECK(MPI_Comm_split_type(c->world, MPI_COMM_TYPE_SHARED, c->rank, MPI_INFO_NULL,
+					 &c->host));
+	FX_MPI_CHECK(MPI_Comm_rank(c->host, &c->host_rank));
+	FX_MPI_CHECK(MPI_Comm_size(c->host, &c->host_size));
 
 	uint64_t me[2] = {(uint64_t)st.st_dev, (uint64_t)st.st_ino};
 	uint64_t *all = calloc((size_t)c->host_size * 2, sizeof *all);
 	if (!all)
 		return FX_EXIT_FAIL;
-	MPI_Allgather(me, 2, MPI_UINT64_T, all, 2, MPI_UINT64_T, c->host);
+	FX_MPI_CHECK(MPI_Allgather(me, 2, MPI_UINT64_T, all, 2, MPI_UINT64_T, c->host));
 	int color = 0;
 	while (all[2 * color] != me[0] || all[2 * color + 1] != me[1])
 		color++;
 	free(all);
-	MPI_Comm_split(c->host, color, c->rank, &c->node);
-	MPI_Comm_rank(c->node, &c->node_rank);
-	MPI_Comm_size(c->node, &c->node_size);
-	MPI_Comm_split(c->world, c->node_rank == 0 ? 0 : MPI_UNDEFINED, c->rank, &c->leaders);
+	FX_MPI_CHECK(MPI_Comm_split(c->host, color, c->rank, &c->node));
+	FX_MPI_CHECK(MPI_Comm_rank(c->node, &c->node_rank));
+	FX_MPI_CHECK(MPI_Comm_size(c->node, &c->node_size));
+	FX_MPI_CHECK(MPI_Comm_split(c->world, c->node_rank == 0 ? 0 : MPI_UNDEFINED, c->rank,
+				    &c->leaders));
 	int ids[2] = {0, 0};
 	if (c->node_rank == 0) {
-		MPI_Comm_rank(c->leaders, &ids[0]);
-		MPI_Comm_size(c->leaders, &ids[1]);
+		FX_MPI_CHECK(MPI_Comm_rank(c->leaders, &ids[0]));
+		FX_MPI_CHECK(MPI_Comm_size(c->leaders, &ids[1]));
 	}
-	MPI_Bcast(ids, 2, MPI_INT, 0, c->node);
+	FX_MPI_CHECK(MPI_Bcast(ids, 2, MPI_INT, 0, c->node));
 	c->node_id = ids[0];
 	c->nnodes = ids[1];
 	c->node_ranks = calloc((size_t)c->node_size, sizeof *c->node_ranks);
 	if (!c->node_ranks)
 		return FX_EXIT_FAIL;
-	MPI_Allgather(&c->rank, 1, MPI_INT, c->node_ranks, 1, MPI_INT, c->node);
+	FX_MPI_CHECK(MPI_Allgather(&c->rank, 1, MPI_INT, c->node_ranks, 1, MPI_INT, c->node));
 	c->node_of = calloc((size_t)c->nranks, sizeof *c->node_of);
 	if (!c->node_of)
 		return FX_EXIT_FAIL;
-	MPI_Allgather(&c->node_id, 1, MPI_INT, c->node_of, 1, MPI_INT, c->world);
+	FX_MPI_CHECK(MPI_Allgather(&c->node_id, 1, MPI_INT, c->node_of, 1, MPI_INT, c->world));
 
 	void *ub;
 	int flag = 0;
-	MPI_Comm_get_attr(c->world, MPI_TAG_UB, &ub, &flag);
+	FX_MPI_CHECK(MPI_Comm_get_attr(c->world, MPI_TAG_UB, &ub, &flag));
 	c->tag_ub = flag ? *(int *)ub : 32767;
 	make_jobid(c);
 	char base[96];
@@ -302,7 +304,7 @@ int fx_jobdir_create(struct fx_ctx *c)
 {
 	int pid = (int)getpid();
 	int *pids = c->node_rank == 0 ? calloc((size_t)c->node_size, sizeof *pids) : NULL;
-	MPI_Gather(&pid, 1, MPI_INT, pids, 1, MPI_INT, 0, c->node);
+	FX_MPI_CHECK(MPI_Gather(&pid, 1, MPI_INT, pids, 1, MPI_INT, 0, c->node));
 	int rc = FX_EXIT_FAIL;
 	char host[256] = "localhost";
 	gethostname(host, sizeof host - 1);
@@ -325,7 +327,7 @@ int fx_jobdir_create(struct fx_ctx *c)
 	rc = 0;
 out:
 	free(pids);
-	MPI_Bcast(&rc, 1, MPI_INT, 0, c->node);
+	FX_MPI_CHECK(MPI_Bcast(&rc, 1, MPI_INT, 0, c->node));
 	if (c->node_rank != 0 && rc == 0 && hold_owner(c) != 0) {
 		fx_errf(c, "cannot lock %s/%s (the cache must support flock): %s", c->jobdir, FS_JOB_OWNER,
 			strerror(errno));
