@@ -24,12 +24,12 @@ ok "not executable: 126"
 # Found and executable, but execve fails in the child (after fork, where
 # only async-signal-safe calls are allowed): a missing interpreter is
 # ENOENT, 127; a file the kernel cannot run is ENOEXEC, 126; each rank says
-# so in one whole line.
+# so.
 printf '#!/nonexistent/interp\n' >"$T/badinterp"
 chmod +x "$T/badinterp"
 run_ranks 2 --data "$T/c.ds" -- "$T/badinterp"
 all_exits 127
-[ "$(grep -cx "fanstore-exec: $T/badinterp: No such file or directory" "$T/err")" -eq 2 ] ||
+[ "$(count_of "fanstore-exec: $T/badinterp: No such file or directory" "$T/err")" -eq 2 ] ||
   fail "expected one line per rank naming $T/badinterp"
 cache_empty
 ok "interpreter missing at exec: 127, clear message"
@@ -37,7 +37,7 @@ printf '\x7fELF\x01garbage' >"$T/badelf"
 chmod +x "$T/badelf"
 run_ranks 2 --data "$T/c.ds" -- "$T/badelf"
 all_exits 126
-[ "$(grep -cx "fanstore-exec: $T/badelf: Exec format error" "$T/err")" -eq 2 ] ||
+[ "$(count_of "fanstore-exec: $T/badelf: Exec format error" "$T/err")" -eq 2 ] ||
   fail "expected one line per rank naming $T/badelf"
 cache_empty
 ok "unrunnable file at exec: 126, clear message"
