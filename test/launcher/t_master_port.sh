@@ -24,12 +24,13 @@ if os.environ["RANK"] == "0":
     a, _ = srv.accept()
     c.sendall(b"ok")
     assert a.recv(2) == b"ok"
-print(port)
+open(sys.argv[1] + "." + os.environ["RANK"], "w").write("%d\n" % port)
 PY
-run_ranks 2 --data "$T/mp.ds" -- "$PY" "$T/port.py" >"$T/out"
+run_ranks 2 --data "$T/mp.ds" -- "$PY" "$T/port.py" "$T/port"
 all_exits 0
-[ "$(sort -u "$T/out" | wc -l)" -eq 1 ] || fail "ranks saw different ports: $(cat "$T/out")"
-ok "MASTER_PORT $(head -1 "$T/out") reserved during the job, usable by a SO_REUSEADDR server"
-"$PY" -c 'import socket, sys; socket.socket().bind(("", int(sys.argv[1])))' "$(head -1 "$T/out")" ||
+port=$(cat "$T/port.0")
+[ -n "$port" ] && [ "$port" = "$(cat "$T/port.1")" ] || fail "ranks saw different ports: $(cat "$T"/port.*)"
+ok "MASTER_PORT $port reserved during the job, usable by a SO_REUSEADDR server"
+"$PY" -c 'import socket, sys; socket.socket().bind(("", int(sys.argv[1])))' "$port" ||
   fail "MASTER_PORT still taken after the job"
 ok "MASTER_PORT free after the job"
