@@ -306,7 +306,7 @@ static int fill_memfd(struct fsi_ctx *c, int mfd, struct fsi_file *f, int syscal
 		return rc;
 	}
 	for (uint64_t done = 0; done < e->size;) {
-		long w = syscall(SYS_write, mfd, d + done, e->size - done);
+		long w = syscall(SYS_pwrite64, mfd, d + done, e->size - done, (off_t)done);
 		if (w < 0 && errno == EINTR)
 			continue;
 		if (w <= 0)
@@ -332,7 +332,7 @@ int fsi_materialise(struct fsi_ctx *c, int fd, struct fsi_file *f, int syscalls_
 		return -1;
 	int rc = -1;
 	if (fill_memfd(c, mfd, f, syscalls_only) == 0) {
-		fsi_real.fcntl(mfd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL);
+		syscall(SYS_fcntl, mfd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL);
 		/* a read-only description of the same memfd */
 		char proc[64];
 		snprintf(proc, sizeof proc, "/proc/self/fd/%d", mfd);
@@ -342,7 +342,7 @@ int fsi_materialise(struct fsi_ctx *c, int fd, struct fsi_file *f, int syscalls_
 			mfd = ro;
 		}
 		int fdflags = fsi_real.fcntl(fd, F_GETFD);
-		syscall(SYS_lseek, mfd, (off_t)atomic_load(&f->off), SEEK_SET);
+		syscall(SYS_lseek, mfd, (off_t)fsi_off_get(f, fd), SEEK_SET);
 		if (syscall(SYS_dup3, mfd, fd, fdflags > 0 && (fdflags & FD_CLOEXEC) ? O_CLOEXEC : 0) == fd)
 			rc = 0;
 	}
@@ -352,12 +352,27 @@ int fsi_materialise(struct fsi_ctx *c, int fd, struct fsi_file *f, int syscalls_
 	return rc;
 }
 
+int fsi_fill(struct fsi_ctx *c, int fd, struct fsi_file *f, int syscalls_only)
+{
+	int seals = (int)syscall(SYS_fcntl, fd, F_GET_SEALS);
+	if (seals < 0)
+		return -1;
+	if (seals & F_SEAL_WRITE)
+		return 0;   /* filled already */
+	if (fill_memfd(c, fd, f, syscalls_only) < 0)
+		return -1;
+	return (int)syscall(SYS_fcntl, fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE);
+}
+
 int fsi_materialise_fd(struct fsi_ctx *c, int fd)
 {
 	struct fsi_file *f = fsi_fd_get(fd);
 	if (!f)
 		return 0;
-	int rc = fsi_materialise(c, fd, f, 0);
+	struct stat st;
+	/* a carrier shared with other processes is filled where it is, so
+	 * they keep sharing its offset */
+	int rc = fsi_fd_is_carrier(f, fd, &st) ? fsi_fill(c, fd, f, 0) : fsi_materialise(c, fd, f, 0);
 	if (rc == 0 && !S_ISDIR(fsi_ent(c, f->ent)->mode)) {
 		struct fsi_file *t = fsi_fd_take(fd);
 		fsi_file_put(&t);

@@ -14,10 +14,11 @@
 
 #define L2_BITS 10
 #define L2_SIZE (1u << L2_BITS)
-#define L1_SIZE 1024u                   /* fds below 2^20 */
+#define L1_SIZE (1u << 21)              /* every fd an int can hold */
 
 typedef _Atomic(struct fsi_file *) fsi_slot;
-static _Atomic(fsi_slot *) fsi_tab[L1_SIZE];
+static _Atomic(fsi_slot *) fsi_tab[L1_SIZE];   /* untouched pages cost nothing */
+static _Atomic unsigned fsi_tab_hi;            /* 1 + highest level-1 index used */
 
 /* Free objects: a small list per thread (no lock on the open/close path),
  * overflowing into a shared one. */
@@ -27,14 +28,35 @@ static struct fsi_file *pool;
 static __thread struct fsi_file *cache __attribute__((tls_model("initial-exec")));
 static __thread int ncache __attribute__((tls_model("initial-exec")));
 
+static pthread_key_t cache_key;   /* flushes a thread's list when it exits */
+
 static void pool_atfork_child(void)
 {
 	pthread_mutex_init(&pool_lock, NULL);
 }
 
+/* A thread's free list goes back to the shared one when the thread ends. */
+static void cache_flush(void *arg)
+{
+	(void)arg;
+	struct fsi_file *f = cache;
+	if (!f)
+		return;
+	struct fsi_file *last = f;
+	while (last->next)
+		last = last->next;
+	pthread_mutex_lock(&pool_lock);
+	last->next = pool;
+	pool = f;
+	pthread_mutex_unlock(&pool_lock);
+	cache = NULL;
+	ncache = 0;
+}
+
 __attribute__((constructor)) static void pool_init(void)
 {
 	pthread_atfork(NULL, NULL, pool_atfork_child);
+	pthread_key_create(&cache_key, cache_flush);
 }
 
 struct fsi_file *fsi_file_new(uint32_t ent, int flags)
@@ -56,7 +78,10 @@ struct fsi_file *fsi_file_new(uint32_t ent, int flags)
 	f->flags = flags;
 	f->dir = NULL;
 	f->next = NULL;
+	f->carrier = -1;
+	atomic_store(&f->lock, NULL);
 	atomic_store(&f->off, 0);
+	atomic_store(&f->kernel_ready, 0);
 	atomic_store(&f->buf, NULL);
 	atomic_store(&f->ref, 1);
 	return f;
@@ -78,9 +103,12 @@ void fsi_file_put(struct fsi_file **fp)
 	if (!f || atomic_fetch_sub(&f->ref, 1) != 1)
 		return;
 	fsi_buf_put(atomic_exchange(&f->buf, NULL));
+	fsi_lock_release(f);
 	free(f->dir);
 	f->dir = NULL;
 	if (ncache < CACHE_MAX) {
+		if (!cache)   /* the destructor runs only for a non-NULL value */
+			pthread_setspecific(cache_key, f);
 		f->next = cache;
 		cache = f;
 		ncache++;
@@ -101,10 +129,14 @@ static fsi_slot *slot_of(int fd, int create)
 		fsi_slot *fresh = calloc(L2_SIZE, sizeof *fresh);
 		if (!fresh)
 			return NULL;
-		if (atomic_compare_exchange_strong(&fsi_tab[fd >> L2_BITS], &l2, fresh))
+		if (atomic_compare_exchange_strong(&fsi_tab[fd >> L2_BITS], &l2, fresh)) {
 			l2 = fresh;
-		else
+			unsigned hi = atomic_load(&fsi_tab_hi), want = ((unsigned)fd >> L2_BITS) + 1;
+			while (hi < want && !atomic_compare_exchange_weak(&fsi_tab_hi, &hi, want))
+				;
+		} else {
 			free(fresh);
+		}
 	}
 	return l2 ? &l2[fd & (L2_SIZE - 1)] : NULL;
 }
@@ -132,15 +164,18 @@ int fsi_fd_is(int fd)
 	return s && atomic_load_explicit(s, memory_order_relaxed) != NULL;
 }
 
-void fsi_fd_set(int fd, struct fsi_file *f)
+int fsi_fd_set(int fd, struct fsi_file *f)
 {
 	fsi_slot *s = slot_of(fd, 1);
 	if (!s) {
 		fsi_file_put(&f);
-		return;
+		return fsi_fail(ENOMEM);
 	}
 	struct fsi_file *old = atomic_exchange(s, f);
+	if (old)
+		fsi_lock_fd_closed(old);
 	fsi_file_put(&old);
+	return 0;
 }
 
 struct fsi_file *fsi_fd_take(int fd)
@@ -148,12 +183,16 @@ struct fsi_file *fsi_fd_take(int fd)
 	fsi_slot *s = slot_of(fd, 0);
 	if (!s)
 		return NULL;
-	return atomic_exchange(s, NULL);
+	struct fsi_file *f = atomic_exchange(s, NULL);
+	if (f)
+		fsi_lock_fd_closed(f);
+	return f;
 }
 
 void fsi_fd_each(void (*fn)(int fd, struct fsi_file *f, void *arg), void *arg)
 {
-	for (unsigned i = 0; i < L1_SIZE; i++) {
+	unsigned hi = atomic_load(&fsi_tab_hi);
+	for (unsigned i = 0; i < hi; i++) {
 		fsi_slot *l2 = atomic_load(&fsi_tab[i]);
 		if (!l2)
 			continue;

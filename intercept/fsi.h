@@ -97,6 +97,9 @@ static inline int fsi_in_vfork(struct fsi_ctx *c)
 }
 int fsi_in_vfork_slow(struct fsi_ctx *c);
 
+/* A wrapper's helper returns this for "not ours: forward the call". */
+#define FSI_FWD (-2)
+
 #define FSI_STR_(x) #x
 #define FSI_STR(x) FSI_STR_(x)
 
@@ -110,15 +113,33 @@ void fsi_fd_gone(struct fsi_ctx *c, int fd);
 /* ---------------------------------------------------------------- */
 
 struct fsi_dir;
+struct fsi_lockd;
 
-/* Shared by every fd dup'ed from one open, like an open file description. */
+/*
+ * Shared by every fd dup'ed from one open, like an open file description.
+ *
+ * The offset lives here while the description is this process's alone
+ * (`off`, moved by compare-and-swap so that concurrent reads each get
+ * their own bytes).  Before the description can be shared with another
+ * process (fork, vfork), it moves into the kernel: each fd of the file
+ * becomes a copy of one new "carrier" description (an empty memfd: the
+ * kernel keeps its offset), `off` becomes FSI_OFF_KERNEL, and reads take
+ * the offset from the carrier under a lock held across processes.  See
+ * share.c.
+ */
+#define FSI_OFF_KERNEL UINT64_MAX
+
 struct fsi_file {
 	_Atomic int ref;
 	uint32_t ent;                  /* image entry */
 	int flags;                     /* open flags */
-	_Atomic uint64_t off;
+	_Atomic uint64_t off;          /* FSI_OFF_KERNEL: in the carrier */
+	_Atomic int kernel_ready;      /* the carrier is in place */
+	int carrier;                   /* during a move: the new description */
+	uint64_t carrier_ino;          /* its inode (memfd) */
 	_Atomic(uint8_t *) buf;        /* decoded copy (compressed/remote files) */
 	struct fsi_dir *dir;           /* stream made by opendir/fdopendir */
+	_Atomic(struct fsi_lockd *) lock;  /* advisory locks (w_lock.c); NULL none */
 	struct fsi_file *next;         /* free list */
 };
 
@@ -138,14 +159,69 @@ void fsi_file_put(struct fsi_file **f);
 
 /* The object behind fd with a reference held, or NULL (not ours). */
 struct fsi_file *fsi_fd_get(int fd);
-/* Install f at fd (taking over the caller's reference); drops what was there. */
-void fsi_fd_set(int fd, struct fsi_file *f);
+/* Install f at fd (taking over the caller's reference); drops what was
+ * there.  -1 with errno ENOMEM (f dropped) when the table cannot grow. */
+int fsi_fd_set(int fd, struct fsi_file *f);
 /* Remove fd from the table; returns its reference (or NULL). */
 struct fsi_file *fsi_fd_take(int fd);
 /* Quick test without a reference. */
 int fsi_fd_is(int fd);
 /* Call fn(fd, f, arg) for every virtual fd (no references taken). */
 void fsi_fd_each(void (*fn)(int fd, struct fsi_file *f, void *arg), void *arg);
+
+/* Advisory locks (w_lock.c).  A lock command of fcntl on a virtual fd
+ * (F_GETLK, F_SETLK, F_SETLKW and the F_OFD_ forms); -1 with errno.  The
+ * table calls fsi_lock_fd_closed whenever an fd leaves it (a close drops
+ * the process's POSIX locks on the file) and fsi_lock_release at the
+ * object's last reference (flock and OFD locks go with it). */
+int fsi_lock_fcntl(struct fsi_ctx *c, struct fsi_file *f, int ufd, int cmd, void *arg);
+void fsi_lock_fd_closed(struct fsi_file *f);
+void fsi_lock_release(struct fsi_file *f);
+
+/* ---------------------------------------------------------------- */
+/* Shared offsets (share.c)                                          */
+/* ---------------------------------------------------------------- */
+
+/* Readers and changers of the descriptor table (open, close, dup*) hold
+ * this shared; moving offsets into the kernel holds it alone.  Not taken
+ * in a vfork child. */
+void fsi_tab_rdlock(void);
+void fsi_tab_rdunlock(void);
+
+/* Move the offset of every open virtual file into the kernel (before a
+ * fork, a vfork or a spawn whose child may share them). */
+void fsi_share_all(struct fsi_ctx *c);
+
+/* Reserve up to n bytes at f's offset (fd is one of its fds): *at is
+ * where they start; returns how many (0 at the end), -1 with errno.
+ * fsi_off_done gives back what a failed or short read did not use. */
+ssize_t fsi_off_take(struct fsi_ctx *c, struct fsi_file *f, int fd, size_t n, uint64_t *at);
+void fsi_off_done(struct fsi_file *f, int fd, uint64_t at, size_t took, ssize_t got);
+/* lseek on f (whence as lseek); the new offset or -1 with errno. */
+int64_t fsi_off_seek(struct fsi_ctx *c, struct fsi_file *f, int fd, int64_t off, int whence);
+/* f's current offset (fd: one of its fds). */
+uint64_t fsi_off_get(struct fsi_file *f, int fd);
+
+/* Virtual fds passed to an exec'ed program: "fd:ent:flags,..." in the
+ * environment (FS_ENV_FDS), taken back by the new program's library. */
+void fsi_fds_adopt(struct fsi_ctx *c, const char *list);
+/* Make fd a carrier of its own at offset off (system calls only). */
+int fsi_carrier_at(int fd, uint64_t off);
+/* A vfork child made fd a copy of f (NULL: of something not ours). */
+int fsi_vfork_dup(int fd, struct fsi_file *f);
+/* Every virtual fd as an exec from here sees them (a vfork child's own
+ * dups included); no references taken. */
+void fsi_exec_fds(void (*fn)(int fd, struct fsi_file *f, void *arg), void *arg);
+/* Is fd (still) the placeholder's directory, or f's carrier (st: its
+ * fstat)?  System calls only. */
+int fsi_fd_is_placeholder(struct fsi_ctx *c, int fd);
+int fsi_fd_is_carrier(const struct fsi_file *f, int fd, struct stat *st);
+/* A carrier is filled with the file's bytes (and sealed) when an exec
+ * passes it on, unless the file is larger than this. */
+#define FSI_FILL_MAX (64ull << 20)
+/* Write f's bytes into the memfd fd at their own offsets (its file
+ * offset does not move) and seal it; system calls only when asked. */
+int fsi_fill(struct fsi_ctx *c, int fd, struct fsi_file *f, int syscalls_only);
 
 /* ---------------------------------------------------------------- */
 /* Paths                                                             */
@@ -266,8 +342,9 @@ int fsi_materialise(struct fsi_ctx *c, int fd, struct fsi_file *f, int syscalls_
 int fsi_materialise_fd(struct fsi_ctx *c, int fd);
 
 /* The virtual cwd that an exec from here passes on (NULL: none).  A vfork
- * child that changed directory has its own (see w_names.c). */
-const char *fsi_exec_cwd(struct fsi_ctx *c);
+ * child that changed directory has its own (see w_names.c, which defines
+ * it among the exported wrappers: hence the explicit visibility). */
+const char *fsi_exec_cwd(struct fsi_ctx *c) __attribute__((visibility("hidden")));
 
 /* fs_image_stat with our uid/gid. */
 void fsi_stat(struct fsi_ctx *c, uint64_t i, struct stat *st);

@@ -178,12 +178,14 @@ static void fsi_init(void)
 		snprintf(c->preload, sizeof c->preload, "%s", pre);
 	fsi_open_placeholder(c);
 	c->active = 1;
-	const char *cwd = getenv("FANSTORE_CWD");
+	const char *cwd = getenv(FS_ENV_CWD);
 	if (cwd && *cwd)
 		fsi_set_cwd(c, cwd);
-	/* our exec wrappers pass it on while it holds; libc's own spawns
-	 * (system, popen) must not inherit a stale one */
-	unsetenv("FANSTORE_CWD");
+	fsi_fds_adopt(c, getenv(FS_ENV_FDS));
+	/* our exec wrappers pass them on while they hold; libc's own spawns
+	 * (system, popen) must not inherit stale ones */
+	unsetenv(FS_ENV_CWD);
+	unsetenv(FS_ENV_FDS);
 out:
 	fsi_busy = 0;
 }

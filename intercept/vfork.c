@@ -6,7 +6,8 @@
  * Like glibc's own vfork, the return address is popped into a register
  * before the system call (the child will reuse the stack) and pushed back
  * after it.  A thread-local flag is set around the call; the parent clears
- * it when it resumes.  Children made by clone(CLONE_VFORK) directly are
+ * it when it resumes.  Before it, open files' offsets move into the kernel
+ * (share.c), so a program the child execs shares them with us.  Children made by clone(CLONE_VFORK) directly are
  * caught by fsi_in_vfork_slow's pid check instead.
  */
 #include <sys/syscall.h>
@@ -26,6 +27,9 @@ __asm__(".text\n"
 	".globl vfork\n"
 	".type vfork,@function\n"
 	"vfork:\n"
+	"	subq $8, %rsp\n"               /* offsets into the kernel first */
+	"	call fsi_vfork_prepare\n"
+	"	addq $8, %rsp\n"
 	"	movq fsi_vforked@gottpoff(%rip), %rcx\n"
 	"	movl $1, %fs:(%rcx)\n"
 	"	popq %rdi\n"

@@ -41,7 +41,10 @@ DIR *opendir(const char *path)
 		return errno = e, NULL;
 	}
 	d->fd = fd;
-	fsi_fd_set(fd, f);
+	if (fsi_fd_set(fd, f) < 0) {
+		fsi_real.close(fd);
+		return errno = ENOMEM, NULL;
+	}
 	return (DIR *)d;
 }
 

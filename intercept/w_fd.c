@@ -2,7 +2,8 @@
  * w_fd.c - descriptor calls: close, close_range, dup*, fcntl, isatty,
  * ioctl.  dup'ed virtual fds share one open-file object.  In a vfork
  * child the table (the parent's memory) is left alone: only the kernel
- * fds change, and a virtual fd dup2'ed there is materialised at once.
+ * fds change, and what a dup2 there made is remembered for the exec
+ * (share.c).
  */
 #include <linux/fs.h>
 #include <stdarg.h>
@@ -22,9 +23,15 @@ int close(int fd)
 	struct fsi_ctx *c = fsi_enter();
 	if (c) {
 		if (fsi_fd_is(fd)) {
-			if (!fsi_in_vfork(c)) {
+			if (fsi_in_vfork(c)) {
+				fsi_vfork_dup(fd, NULL);
+			} else {
+				fsi_tab_rdlock();
 				struct fsi_file *f = fsi_fd_take(fd);
+				int rc = fsi_real.close(fd);
+				fsi_tab_rdunlock();
 				fsi_file_put(&f);
+				return rc;
 			}
 		} else if (fd == atomic_load_explicit(&c->placeholder, memory_order_relaxed) &&
 			   !fsi_in_vfork(c)) {
@@ -55,7 +62,9 @@ static void closing_range(unsigned first, unsigned last)
 	if (!c || fsi_in_vfork_slow(c))
 		return;
 	struct range rg = { first, last };
+	fsi_tab_rdlock();
 	fsi_fd_each(drop_in_range, &rg);
+	fsi_tab_rdunlock();
 	int ph = atomic_load(&c->placeholder);
 	if (ph >= 0 && (unsigned)ph >= first && (unsigned)ph <= last)
 		fsi_fd_gone(c, ph);
@@ -74,16 +83,31 @@ void closefrom(int lowfd)
 	fsi_real.closefrom(lowfd);
 }
 
+/* Around a call that makes a kernel copy of a virtual fd: the table may
+ * not be changed (offsets moved into carriers) in between.  A vfork child
+ * takes no locks. */
+static int dup_begin(struct fsi_ctx *c)
+{
+	if (fsi_in_vfork_slow(c))
+		return 0;
+	fsi_tab_rdlock();
+	return 1;
+}
+
 /* After the kernel made newfd a copy of a virtual oldfd. */
-static int share(struct fsi_ctx *c, struct fsi_file *f, int newfd)
+static int share(struct fsi_ctx *c, struct fsi_file *f, int newfd, int locked)
 {
 	if (newfd >= 0) {
-		if (fsi_in_vfork_slow(c)) {
-			fsi_materialise(c, newfd, f, 1);
+		if (!locked) {
+			/* a vfork child: remember it for the exec; else its own bytes */
+			if (fsi_vfork_dup(newfd, f) < 0)
+				fsi_materialise(c, newfd, f, 1);
 		} else if (fsi_file_tryget(f)) {
 			fsi_fd_set(newfd, f);
 		}
 	}
+	if (locked)
+		fsi_tab_rdunlock();
 	fsi_file_put(&f);
 	return newfd;
 }
@@ -92,15 +116,20 @@ int dup(int fd)
 {
 	struct fsi_ctx *c = fsi_enter();
 	struct fsi_file *f = c ? fsi_fd_get(fd) : NULL;
-	int nfd = fsi_real.dup(fd);
-	return f ? share(c, f, nfd) : nfd;
+	if (!f)
+		return fsi_real.dup(fd);
+	int locked = dup_begin(c);
+	return share(c, f, fsi_real.dup(fd), locked);
 }
 
 /* newfd is about to be replaced by a copy of a non-virtual fd. */
 static void replaced(struct fsi_ctx *c, int newfd)
 {
-	if (fsi_in_vfork_slow(c))
+	if (fsi_in_vfork_slow(c)) {
+		if (fsi_fd_is(newfd))
+			fsi_vfork_dup(newfd, NULL);
 		return;
+	}
 	struct fsi_file *t = fsi_fd_take(newfd);
 	fsi_file_put(&t);
 	if (newfd == atomic_load(&c->placeholder))
@@ -121,7 +150,8 @@ int dup2(int oldfd, int newfd)
 			replaced(c, newfd);
 		return rc;
 	}
-	return share(c, f, fsi_real.dup2(oldfd, newfd));
+	int locked = dup_begin(c);
+	return share(c, f, fsi_real.dup2(oldfd, newfd), locked);
 }
 
 int dup3(int oldfd, int newfd, int flags)
@@ -138,38 +168,36 @@ int dup3(int oldfd, int newfd, int flags)
 			replaced(c, newfd);
 		return rc;
 	}
-	return share(c, f, fsi_real.dup3(oldfd, newfd, flags));
+	int locked = dup_begin(c);
+	return share(c, f, fsi_real.dup3(oldfd, newfd, flags), locked);
 }
 
-/* fcntl on a virtual fd; FSI_FCNTL_FWD to let the kernel answer. */
-#define FSI_FCNTL_FWD (-2)
+/* fcntl on a virtual fd; FSI_FWD to let the kernel answer. */
 static int fcntl_virtual(struct fsi_ctx *c, struct fsi_file *f, int fd, int cmd, void *arg)
 {
-	struct flock *fl = arg;
 	switch (cmd) {
 	case F_DUPFD:
 	case F_DUPFD_CLOEXEC:
 		if (!fsi_file_tryget(f))
 			return fsi_fail(EBADF);
-		return share(c, f, fsi_real.fcntl(fd, cmd, arg));
+		int locked = dup_begin(c);
+		return share(c, f, fsi_real.fcntl(fd, cmd, arg), locked);
 	case F_GETFL:
 		return (f->flags & ~(O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC | O_CLOEXEC)) | 0100000;
 	case F_SETFL:
 		return 0;
 	case F_GETLK:
-	case F_OFD_GETLK:
-		fl->l_type = F_UNLCK;
-		return 0;
 	case F_SETLK:
 	case F_SETLKW:
+	case F_OFD_GETLK:
 	case F_OFD_SETLK:
 	case F_OFD_SETLKW:
-		return fl->l_type == F_WRLCK ? fsi_fail(EBADF) : 0;
+		return fsi_lock_fcntl(c, f, fd, cmd, arg);
 	case F_ADD_SEALS:
 	case F_GET_SEALS:
 		return fsi_fail(EINVAL);
 	default:
-		return FSI_FCNTL_FWD;
+		return FSI_FWD;
 	}
 }
 
@@ -180,7 +208,7 @@ static int fcntl_common(int fd, int cmd, void *arg, int is64)
 	if (f) {
 		int rc = fcntl_virtual(c, f, fd, cmd, arg);
 		fsi_file_put(&f);
-		if (rc != FSI_FCNTL_FWD)
+		if (rc != FSI_FWD)
 			return rc;
 	}
 	return is64 ? fsi_real.fcntl64(fd, cmd, arg) : fsi_real.fcntl(fd, cmd, arg);
@@ -227,7 +255,7 @@ int ioctl(int fd, unsigned long req, ...)
 	int rc;
 	const struct fs_ment *e = fsi_ent(c, f->ent);
 	if (req == FIONREAD && !S_ISDIR(e->mode)) {
-		uint64_t off = atomic_load(&f->off);
+		uint64_t off = fsi_off_get(f, fd);
 		*(int *)arg = off < e->size ? (int)(e->size - off) : 0;
 		rc = 0;
 	} else {

@@ -131,25 +131,22 @@ static ssize_t vcopy(int in, off64_t *pos, int out, off64_t *opos, size_t len)
 	if (!f)
 		return -2;
 	const struct fs_ment *e = fsi_ent(c, f->ent);
-	ssize_t rc;
-	uint64_t at = pos ? (uint64_t)*pos : atomic_load(&f->off);
+	ssize_t rc = -1;
 	const uint8_t *d = S_ISDIR(e->mode) ? (errno = EINVAL, NULL) : fsi_data(c, f);
-	if (!d) {
-		rc = -1;
-	} else if (at >= e->size || len == 0) {
+	uint64_t at = pos ? (uint64_t)*pos : 0;
+	ssize_t n = !d ? -1 : pos ? (at < e->size ? (ssize_t)(e->size - at < len ? e->size - at : len) : 0)
+			     : fsi_off_take(c, f, in, len, &at);
+	if (n > 0) {
+		rc = opos ? pwrite(out, d + at, (size_t)n, *opos) : write(out, d + at, (size_t)n);
+		if (rc > 0 && pos)
+			*pos += rc;
+		if (rc > 0 && opos)
+			*opos += rc;
+	} else if (n == 0) {
 		rc = 0;
-	} else {
-		size_t n = e->size - at < len ? (size_t)(e->size - at) : len;
-		rc = opos ? pwrite(out, d + at, n, *opos) : write(out, d + at, n);
-		if (rc > 0) {
-			if (pos)
-				*pos += rc;
-			else
-				atomic_store(&f->off, at + (uint64_t)rc);
-			if (opos)
-				*opos += rc;
-		}
 	}
+	if (!pos && n >= 0)
+		fsi_off_done(f, in, at, (size_t)n, rc);
 	fsi_file_put(&f);
 	return rc;
 }

@@ -9,8 +9,6 @@
 /* the wrappers below are the library's interface */
 #pragma GCC visibility push(default)
 
-#define FSI_FWD (-2)
-
 static inline mode_t open_mode(int flags, va_list ap)
 {
 	return (flags & O_CREAT) || (flags & __O_TMPFILE) == __O_TMPFILE ? (mode_t)va_arg(ap, int) : 0;
@@ -62,13 +60,25 @@ static int open_try(int dirfd, const char *path, int flags, struct fsi_res *r)
 	struct fsi_file *f = fsi_file_new((uint32_t)r->ent, flags);
 	if (!f)
 		return fsi_fail(ENOMEM);
-	int fd = fsi_prepare(c, f) < 0 ? -1 : fsi_newfd(c, flags & O_CLOEXEC);
-	if (fd < 0) {
+	if (fsi_prepare(c, f) < 0) {
 		int err = errno;
 		fsi_file_put(&f);
 		return fsi_fail(err);
 	}
-	fsi_fd_set(fd, f);
+	fsi_tab_rdlock();
+	int fd = fsi_newfd(c, flags & O_CLOEXEC);
+	if (fd < 0) {
+		int err = errno;
+		fsi_tab_rdunlock();
+		fsi_file_put(&f);
+		return fsi_fail(err);
+	}
+	if (fsi_fd_set(fd, f) < 0) {
+		fsi_real.close(fd);
+		fsi_tab_rdunlock();
+		return fsi_fail(ENOMEM);
+	}
+	fsi_tab_rdunlock();
 	errno = saved;
 	return fd;
 }

@@ -8,14 +8,20 @@
 /* the wrappers below are the library's interface */
 #pragma GCC visibility push(default)
 
-/* Read at the shared offset (cur) or at off. */
-static ssize_t vread(struct fsi_ctx *c, struct fsi_file *f, void *buf, size_t n, int64_t off)
+/* Read at the file's offset (off < 0: the bytes are reserved first, so
+ * concurrent readers never get the same ones) or at off. */
+static ssize_t vread(struct fsi_ctx *c, struct fsi_file *f, int fd, void *buf, size_t n, int64_t off)
 {
-	int cur = off < 0;
-	uint64_t at = cur ? atomic_load_explicit(&f->off, memory_order_relaxed) : (uint64_t)off;
-	ssize_t k = fsi_pread(c, f, buf, n, at);
-	if (k > 0 && cur)
-		atomic_store_explicit(&f->off, at + (uint64_t)k, memory_order_relaxed);
+	ssize_t k;
+	if (off >= 0) {
+		k = fsi_pread(c, f, buf, n, (uint64_t)off);
+	} else {
+		uint64_t at;
+		ssize_t took = fsi_off_take(c, f, fd, n, &at);
+		k = took > 0 ? fsi_pread(c, f, buf, (size_t)took, at) : took;
+		if (took >= 0)
+			fsi_off_done(f, fd, at, (size_t)took, k);
+	}
 	fsi_file_put(&f);
 	return k;
 }
@@ -31,14 +37,14 @@ ssize_t read(int fd, void *buf, size_t n)
 {
 	struct fsi_ctx *c;
 	struct fsi_file *f = virt(fd, &c);
-	return f ? vread(c, f, buf, n, -1) : fsi_real.read(fd, buf, n);
+	return f ? vread(c, f, fd, buf, n, -1) : fsi_real.read(fd, buf, n);
 }
 
 ssize_t __read_chk(int fd, void *buf, size_t n, size_t buflen)
 {
 	struct fsi_ctx *c;
 	struct fsi_file *f = n <= buflen ? virt(fd, &c) : NULL;   /* glibc reports overflows */
-	return f ? vread(c, f, buf, n, -1) : fsi_real.__read_chk(fd, buf, n, buflen);
+	return f ? vread(c, f, fd, buf, n, -1) : fsi_real.__read_chk(fd, buf, n, buflen);
 }
 
 /* pread on a virtual fd: a negative offset is EINVAL. */
@@ -48,7 +54,7 @@ static ssize_t vpread(struct fsi_ctx *c, struct fsi_file *f, void *buf, size_t n
 		fsi_file_put(&f);
 		return fsi_fail(EINVAL);
 	}
-	return vread(c, f, buf, n, off);
+	return vread(c, f, -1, buf, n, off);
 }
 
 ssize_t pread(int fd, void *buf, size_t n, off_t off)
@@ -79,31 +85,38 @@ ssize_t __pread64_chk(int fd, void *buf, size_t n, off64_t off, size_t buflen)
 	return f ? vpread(c, f, buf, n, off) : fsi_real.__pread64_chk(fd, buf, n, off, buflen);
 }
 
-/* Scatter read at the shared offset (off < 0) or at off. */
-static ssize_t vreadv(struct fsi_ctx *c, struct fsi_file *f, const struct iovec *iov, int cnt,
+/* Scatter read at the file's offset (off < 0) or at off. */
+static ssize_t vreadv(struct fsi_ctx *c, struct fsi_file *f, int fd, const struct iovec *iov, int cnt,
 		      int64_t off)
 {
 	if (cnt < 0 || cnt > IOV_MAX) {
 		fsi_file_put(&f);
 		return fsi_fail(EINVAL);
 	}
-	int cur = off < 0;
-	uint64_t at = cur ? atomic_load(&f->off) : (uint64_t)off;
+	size_t want = 0;
+	for (int i = 0; i < cnt; i++)
+		want = iov[i].iov_len > SSIZE_MAX - want ? SSIZE_MAX : want + iov[i].iov_len;
+	uint64_t at = (uint64_t)off;
+	ssize_t took = (ssize_t)want;
+	if (off < 0 && (took = fsi_off_take(c, f, fd, want, &at)) < 0) {
+		fsi_file_put(&f);
+		return -1;
+	}
 	ssize_t total = 0;
-	for (int i = 0; i < cnt; i++) {
-		ssize_t k = fsi_pread(c, f, iov[i].iov_base, iov[i].iov_len, at);
+	for (int i = 0; i < cnt && total < took; i++) {
+		size_t len = iov[i].iov_len < (size_t)(took - total) ? iov[i].iov_len : (size_t)(took - total);
+		ssize_t k = fsi_pread(c, f, iov[i].iov_base, len, at + (uint64_t)total);
 		if (k < 0) {
 			if (total == 0)
 				total = -1;
 			break;
 		}
 		total += k;
-		at += (uint64_t)k;
-		if ((size_t)k < iov[i].iov_len)
+		if ((size_t)k < len)
 			break;
 	}
-	if (total > 0 && cur)
-		atomic_store(&f->off, at);
+	if (off < 0)
+		fsi_off_done(f, fd, at, (size_t)took, total);
 	fsi_file_put(&f);
 	return total;
 }
@@ -112,7 +125,7 @@ ssize_t readv(int fd, const struct iovec *iov, int cnt)
 {
 	struct fsi_ctx *c;
 	struct fsi_file *f = virt(fd, &c);
-	return f ? vreadv(c, f, iov, cnt, -1) : fsi_real.readv(fd, iov, cnt);
+	return f ? vreadv(c, f, fd, iov, cnt, -1) : fsi_real.readv(fd, iov, cnt);
 }
 
 ssize_t preadv(int fd, const struct iovec *iov, int cnt, off_t off)
@@ -123,7 +136,7 @@ ssize_t preadv(int fd, const struct iovec *iov, int cnt, off_t off)
 		fsi_file_put(&f);
 		return fsi_fail(EINVAL);
 	}
-	return f ? vreadv(c, f, iov, cnt, off) : fsi_real.preadv(fd, iov, cnt, off);
+	return f ? vreadv(c, f, fd, iov, cnt, off) : fsi_real.preadv(fd, iov, cnt, off);
 }
 
 ssize_t preadv64(int fd, const struct iovec *iov, int cnt, off64_t off)
@@ -134,7 +147,7 @@ ssize_t preadv64(int fd, const struct iovec *iov, int cnt, off64_t off)
 		fsi_file_put(&f);
 		return fsi_fail(EINVAL);
 	}
-	return f ? vreadv(c, f, iov, cnt, off) : fsi_real.preadv64(fd, iov, cnt, off);
+	return f ? vreadv(c, f, fd, iov, cnt, off) : fsi_real.preadv64(fd, iov, cnt, off);
 }
 
 ssize_t preadv2(int fd, const struct iovec *iov, int cnt, off_t off, int flags)
@@ -145,7 +158,7 @@ ssize_t preadv2(int fd, const struct iovec *iov, int cnt, off_t off, int flags)
 		fsi_file_put(&f);
 		return fsi_fail(EINVAL);
 	}
-	return f ? vreadv(c, f, iov, cnt, off) : fsi_real.preadv2(fd, iov, cnt, off, flags);
+	return f ? vreadv(c, f, fd, iov, cnt, off) : fsi_real.preadv2(fd, iov, cnt, off, flags);
 }
 
 ssize_t preadv64v2(int fd, const struct iovec *iov, int cnt, off64_t off, int flags)
@@ -156,39 +169,26 @@ ssize_t preadv64v2(int fd, const struct iovec *iov, int cnt, off64_t off, int fl
 		fsi_file_put(&f);
 		return fsi_fail(EINVAL);
 	}
-	return f ? vreadv(c, f, iov, cnt, off) : fsi_real.preadv64v2(fd, iov, cnt, off, flags);
+	return f ? vreadv(c, f, fd, iov, cnt, off) : fsi_real.preadv64v2(fd, iov, cnt, off, flags);
 }
 
-static off64_t vseek(struct fsi_ctx *c, struct fsi_file *f, off64_t off, int whence)
+static off64_t vseek(struct fsi_ctx *c, struct fsi_file *f, int fd, off64_t off, int whence)
 {
-	const struct fs_ment *e = fsi_ent(c, f->ent);
-	int64_t size = S_ISDIR(e->mode) ? 0 : (int64_t)e->size;
-	int64_t cur = (int64_t)atomic_load(&f->off), to;
-	switch (whence) {
-	case SEEK_SET: to = off; break;
-	case SEEK_CUR: to = cur + off; break;
-	case SEEK_END: to = size + off; break;
-	case SEEK_DATA: to = off < size ? off : -2; break;
-	case SEEK_HOLE: to = off < size ? size : -2; break;
-	default: to = -1; break;
-	}
-	int rc = f->flags & O_PATH ? EBADF : to == -2 ? ENXIO : to < 0 ? EINVAL : 0;
-	if (!rc)
-		atomic_store(&f->off, (uint64_t)to);
+	int64_t to = fsi_off_seek(c, f, fd, off, whence);
 	fsi_file_put(&f);
-	return rc ? fsi_fail(rc) : to;
+	return to;
 }
 
 off_t lseek(int fd, off_t off, int whence)
 {
 	struct fsi_ctx *c;
 	struct fsi_file *f = virt(fd, &c);
-	return f ? vseek(c, f, off, whence) : fsi_real.lseek(fd, off, whence);
+	return f ? vseek(c, f, fd, off, whence) : fsi_real.lseek(fd, off, whence);
 }
 
 off64_t lseek64(int fd, off64_t off, int whence)
 {
 	struct fsi_ctx *c;
 	struct fsi_file *f = virt(fd, &c);
-	return f ? vseek(c, f, off, whence) : fsi_real.lseek64(fd, off, whence);
+	return f ? vseek(c, f, fd, off, whence) : fsi_real.lseek64(fd, off, whence);
 }

@@ -10,8 +10,6 @@
 /* the wrappers below are the library's interface */
 #pragma GCC visibility push(default)
 
-#define FSI_FWD (-2)
-
 static inline int at_flags(int atflags)
 {
 	return ((atflags & AT_SYMLINK_NOFOLLOW) ? FSI_NOFOLLOW : 0) |

@@ -188,6 +188,8 @@ int fx_meta_build(struct fx_ctx *c)
 	size_t len = 0;
 	if (!rc)
 		rc = gather(c, &rb, &recs, &len);
+	if (recs != rb.buf)   /* gathered elsewhere: ours are no longer needed */
+		fs_recbuf_release(&rb);
 	if (!rc)
 		FX_INFO(c, "records ready after %.3f s (%zu bytes here)", fx_now() - t, len);
 	if (!rc && c->node_rank == 0)

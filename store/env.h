@@ -28,6 +28,10 @@
 /* Set by fanstore-exec for the library. */
 #define FS_ENV_JOBDIR "FANSTORE_JOBDIR"     /* this node's job directory */
 
+/* Set by the library for a program it execs. */
+#define FS_ENV_CWD "FANSTORE_CWD"           /* the virtual cwd */
+#define FS_ENV_FDS "FANSTORE_FDS"           /* inherited virtual fds */
+
 #define FS_DEFAULT_MOUNT "/fanstore"
 #define FS_DEFAULT_TIMEOUT 120
 
@@ -36,5 +40,6 @@
 #define FS_JOB_SOCK "sock"
 #define FS_JOB_OWNER "owner"
 #define FS_JOB_VERIFIED "verified"
+#define FS_JOB_CARRIER "fdpos"              /* kernel-kept offsets of shared fds */
 
 #endif /* FANSTORE_ENV_H */

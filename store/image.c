@@ -149,51 +149,30 @@ void fs_recbuf_release(struct fs_recbuf *rb)
 
 /* ------------------------------------------------------------------ build */
 
-struct bent {                 /* one namespace entry while building */
-	const char *name;
-	uint32_t name_len;
-	const struct fs_rec *rec;  /* NULL: a directory added because a child needs it */
-	const char *target;
+struct bent {                 /* one namespace entry while building: 32 bytes */
+	struct fs_skey key;        /* its name; aux 1: the name is in its record */
 	uint32_t parent;           /* index into sorted array + 1 (0 = root) */
 	uint32_t nchild, nsub, cfirst;
 };
 
+/* The record of b, or NULL for a directory added because a child needs it. */
+static inline const struct fs_rec *bent_rec(const struct bent *b)
+{
+	return b->key.aux ? (const struct fs_rec *)b->key.name - 1 : NULL;
+}
+
 static int bent_cmp(const void *a, const void *b)
 {
 	const struct bent *x = a, *y = b;
-	return fs_name_cmp(x->name, x->name_len, y->name, y->name_len);
+	return fs_name_cmp(x->key.name, x->key.len, y->key.name, y->key.len);
 }
 
-struct skey {   /* 16 bytes: sorted directly, where struct bent would be sorted indirectly */
-	const char *name;
-	uint32_t len, idx;
-};
-
-static int skey_cmp(const void *a, const void *b)
-{
-	const struct skey *x = a, *y = b;
-	return fs_name_cmp(x->name, x->len, y->name, y->len);
-}
-
-/* Sort v by name. */
+/* Sort v by name (the records come as runs sorted by partition, which
+ * fs_sort_names merges on all the node's cores). */
 static int sort_bents(struct bent *v, uint64_t n)
 {
-	struct skey *k = big_alloc(n * sizeof(*k));
-	struct bent *tmp = big_alloc(n * sizeof(*tmp));
-	if (!k || !tmp) {
-		big_free(k);
-		big_free(tmp);
-		return -1;
-	}
-	for (uint64_t i = 0; i < n; i++)
-		k[i] = (struct skey){v[i].name, v[i].name_len, (uint32_t)i};
-	qsort(k, n, sizeof(*k), skey_cmp);
-	for (uint64_t i = 0; i < n; i++)
-		tmp[i] = v[k[i].idx];
-	memcpy(v, tmp, n * sizeof(*v));
-	big_free(k);
-	big_free(tmp);
-	return 0;
+	_Static_assert(sizeof(struct bent) == 32, "fs_sort_names takes 32-byte elements");
+	return fs_sort_names(v, n, sizeof(*v), fs_ncores());
 }
 
 static int64_t bfind(const struct bent *v, uint64_t n, const char *name, size_t len)
@@ -201,7 +180,7 @@ static int64_t bfind(const struct bent *v, uint64_t n, const char *name, size_t 
 	uint64_t lo = 0, hi = n;
 	while (lo < hi) {
 		uint64_t mid = lo + (hi - lo) / 2;
-		int c = fs_name_cmp(v[mid].name, v[mid].name_len, name, len);
+		int c = fs_name_cmp(v[mid].key.name, v[mid].key.len, name, len);
 		if (c == 0)
 			return (int64_t)mid;
 		if (c < 0)
@@ -258,8 +237,7 @@ static enum fs_result parse_recs(const uint8_t *recs, size_t len, uint32_t npart
 			big_free(v);
 			return rr;
 		}
-		v[n++] = (struct bent){.name = (const char *)(r + 1), .name_len = r->name_len, .rec = r,
-				      .target = (const char *)(r + 1) + r->name_len};
+		v[n++] = (struct bent){.key = {(const char *)(r + 1), r->name_len, 1}};
 		off += rec_span(r);
 	}
 	*out = v;
@@ -272,14 +250,14 @@ static enum fs_result parse_recs(const uint8_t *recs, size_t len, uint32_t npart
  * in sorted order is nearly always the next one asked for. */
 static int64_t find_parent(const struct bent *v, uint64_t n, uint64_t i, int64_t *hint)
 {
-	const char *s = memrchr(v[i].name, '/', v[i].name_len);
+	const char *s = memrchr(v[i].key.name, '/', v[i].key.len);
 	if (!s)
 		return -2;
-	size_t plen = (size_t)(s - v[i].name);
+	size_t plen = (size_t)(s - v[i].key.name);
 	int64_t h = *hint;
-	if (h >= 0 && v[h].name_len == plen && memcmp(v[h].name, v[i].name, plen) == 0)
+	if (h >= 0 && v[h].key.len == plen && memcmp(v[h].key.name, v[i].key.name, plen) == 0)
 		return h;
-	h = bfind(v, n, v[i].name, plen);
+	h = bfind(v, n, v[i].key.name, plen);
 	if (h >= 0)
 		*hint = h;
 	return h;
@@ -287,7 +265,8 @@ static int64_t find_parent(const struct bent *v, uint64_t n, uint64_t i, int64_t
 
 static uint32_t ent_type(const struct bent *b)
 {
-	return b->rec ? (b->rec->mode & S_IFMT) : S_IFDIR;
+	const struct fs_rec *r = bent_rec(b);
+	return r ? (r->mode & S_IFMT) : S_IFDIR;
 }
 
 /* Sort, merge duplicate directories, add missing parents (repeat until none). */
@@ -303,14 +282,14 @@ static enum fs_result normalise(struct bent **vp, uint64_t *np, struct fs_err *e
 		for (uint64_t i = 0; i < n; i++) {
 			if (w && bent_cmp(&v[w - 1], &v[i]) == 0) {
 				if (ent_type(&v[w - 1]) == S_IFDIR && ent_type(&v[i]) == S_IFDIR) {
-					if (!v[w - 1].rec)
+					if (!v[w - 1].key.aux)
 						v[w - 1] = v[i];
 					continue;
 				}
 				char show[256];
 				return fs_seterr(err, FS_ERR_FORMAT, 0, NULL,
 						 "path %s appears twice in the dataset",
-						 fs_name_show(v[i].name, v[i].name_len, show, sizeof(show)));
+						 fs_name_show(v[i].key.name, v[i].key.len, show, sizeof(show)));
 			}
 			v[w++] = v[i];
 		}
@@ -326,7 +305,7 @@ static enum fs_result normalise(struct bent **vp, uint64_t *np, struct fs_err *e
 				char show[256];
 				return fs_seterr(err, FS_ERR_FORMAT, 0, NULL,
 						 "%s is inside a path that is not a directory",
-						 fs_name_show(v[i].name, v[i].name_len, show, sizeof(show)));
+						 fs_name_show(v[i].key.name, v[i].key.len, show, sizeof(show)));
 			}
 		}
 		if (!missing) {
@@ -341,9 +320,10 @@ static enum fs_result normalise(struct bent **vp, uint64_t *np, struct fs_err *e
 		hint = -1;
 		for (uint64_t i = 0; i < n; i++)
 			if (find_parent(v, n, i, &hint) == -1)
-				v[k++] = (struct bent){.name = v[i].name,
-						       .name_len = (uint32_t)((const char *)memrchr(
-							       v[i].name, '/', v[i].name_len) - v[i].name)};
+				v[k++] = (struct bent){.key = {v[i].key.name,
+							       (uint32_t)((const char *)memrchr(v[i].key.name, '/',
+												v[i].key.len) -
+									  v[i].key.name), 0}};
 		*vp = v;
 		*np = k;
 	}
@@ -377,9 +357,9 @@ enum fs_result fs_image_build(const void *recs, size_t len, uint64_t dataset_id,
 		(*cnt)++;
 		if (ent_type(&v[i]) == S_IFDIR)
 			(*sub)++;
-		names_size += v[i].name_len + 1;
-		if (v[i].rec && v[i].rec->target_len)
-			names_size += v[i].rec->target_len + 1u;
+		names_size += v[i].key.len + 1;
+		if (v[i].key.aux && bent_rec(&v[i])->target_len)
+			names_size += bent_rec(&v[i])->target_len + 1u;
 	}
 	uint64_t nent = n + 1, nbucket = 1;
 	while (nbucket < nent)
@@ -456,14 +436,14 @@ enum fs_result fs_image_build(const void *recs, size_t len, uint64_t dataset_id,
 		struct bent *b = &v[i];
 		struct fs_ment *e = &ents[i + 1];
 		e->name_off = nl;
-		e->name_len = (uint16_t)b->name_len;
-		memcpy(names + nl, b->name, b->name_len);
-		nl += b->name_len + 1;
-		if (!b->rec) {
+		e->name_len = (uint16_t)b->key.len;
+		memcpy(names + nl, b->key.name, b->key.len);
+		nl += b->key.len + 1;
+		if (!b->key.aux) {
 			e->mode = S_IFDIR | 0755;
 			e->part = FS_NOPART;
 		} else {
-			const struct fs_rec *rc = b->rec;
+			const struct fs_rec *rc = bent_rec(b);
 			e->size = rc->size;
 			e->mtime_sec = rc->mtime_sec;
 			e->mtime_nsec = rc->mtime_nsec;
@@ -476,7 +456,7 @@ enum fs_result fs_image_build(const void *recs, size_t len, uint64_t dataset_id,
 				e->stored = rc->stored;
 			} else if (S_ISLNK(rc->mode)) {
 				e->off = nl;
-				memcpy(names + nl, b->target, rc->target_len);
+				memcpy(names + nl, b->key.name + b->key.len, rc->target_len);
 				nl += rc->target_len + 1u;
 			}
 		}
