@@ -59,25 +59,35 @@ int fx_child_lib(struct fx_ctx *c, char *out, size_t cap)
 	return 0;
 }
 
-int fx_child_rendezvous(struct fx_ctx *c, char *addr, size_t addrlen, int *port)
+/* MASTER_PORT: rank 0's launcher binds a port the kernel chooses and keeps
+ * that socket (never listening, SO_REUSEADDR) until the job ends.  While it
+ * is bound, no other process of the node is given the port by bind(0), nor
+ * can bind it without SO_REUSEADDR, so another job cannot pick it too;
+ * torch.distributed's store binds it with SO_REUSEADDR and listens, which
+ * the kernel allows next to a bound socket that does not listen. */
+int fx_child_rendezvous(struct fx_ctx *c, char *addr, size_t addrlen, int *port, struct fx_child *ch)
 {
 	char host[256] = "localhost";
 	int p = 0;
+	ch->port_fd = -1;
 	if (c->rank == 0) {
 		gethostname(host, sizeof host - 1);
-		int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1;
 		struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_ANY)};
 		socklen_t sl = sizeof sa;
-		if (s >= 0 && bind(s, (struct sockaddr *)&sa, sizeof sa) == 0 &&
+		if (s >= 0 && setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) == 0 &&
+		    bind(s, (struct sockaddr *)&sa, sizeof sa) == 0 &&
 		    getsockname(s, (struct sockaddr *)&sa, &sl) == 0)
 			p = ntohs(sa.sin_port);
-		if (s >= 0)
+		if (p)
+			ch->port_fd = s;
+		else if (s >= 0)
 			close(s);
 		if (!p)
 			p = 29500;
 	}
-	MPI_Bcast(host, sizeof host, MPI_CHAR, 0, c->world);
-	MPI_Bcast(&p, 1, MPI_INT, 0, c->world);
+	FX_MPI_CHECK(MPI_Bcast(host, sizeof host, MPI_CHAR, 0, c->world));
+	FX_MPI_CHECK(MPI_Bcast(&p, 1, MPI_INT, 0, c->world));
 	snprintf(addr, addrlen, "%s", host);
 	*port = p;
 	return 0;
@@ -191,8 +201,32 @@ static void free_env(char **env)
 	free(env);
 }
 
-/* In the child between fork and exec: no allocation. */
-static void __attribute__((noreturn)) exec_child(struct fx_ctx *c, char **env, pid_t parent)
+/* What the child says when execve fails, made before fork: the child of a
+ * process with MPI's threads may only make async-signal-safe calls, so it
+ * picks a prepared text and writes one line. */
+static const int exec_errnos[] = {ENOENT, EACCES, ENOEXEC, ENOTDIR, ELOOP, ENAMETOOLONG, ETXTBSY,
+				  E2BIG, ENOMEM, EISDIR, ELIBBAD, EPERM, EIO, EMFILE, ENFILE, EINVAL,
+				  EFAULT};
+#define FX_NEXEC_ERR (sizeof exec_errnos / sizeof *exec_errnos)
+
+struct exec_say {
+	char pre[PATH_MAX + 32];            /* "fanstore-exec: CMD: " */
+	size_t prelen;
+	char text[FX_NEXEC_ERR + 1][96];    /* strerror of each, last: any other */
+};
+
+static void exec_say_init(struct exec_say *m, const char *cmd)
+{
+	int n = snprintf(m->pre, sizeof m->pre, "fanstore-exec: %s: ", cmd);
+	m->prelen = n < 0 ? 0 : (size_t)n < sizeof m->pre ? (size_t)n : sizeof m->pre - 1;
+	for (size_t i = 0; i < FX_NEXEC_ERR; i++)
+		snprintf(m->text[i], sizeof m->text[i], "%s\n", strerror(exec_errnos[i]));
+	snprintf(m->text[FX_NEXEC_ERR], sizeof m->text[FX_NEXEC_ERR], "cannot execute\n");
+}
+
+/* In the child between fork and exec: async-signal-safe calls only. */
+static void __attribute__((noreturn)) exec_child(struct fx_ctx *c, char **env, pid_t parent,
+						  const struct exec_say *m)
 {
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	if (getppid() != parent)
@@ -203,28 +237,38 @@ static void __attribute__((noreturn)) exec_child(struct fx_ctx *c, char **env, p
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	execve(c->opt.cmd_path, c->opt.cmd, env);
 	int e = errno;
-	char msg[PATH_MAX + 128];
-	int n = snprintf(msg, sizeof msg, "fanstore-exec: %s: %s\n", c->opt.cmd[0], strerror(e));
-	if (n > 0)
-		(void)!write(2, msg, (size_t)n < sizeof msg ? (size_t)n : sizeof msg - 1);
+	size_t i = 0;
+	while (i < FX_NEXEC_ERR && exec_errnos[i] != e)
+		i++;
+	char line[sizeof m->pre + sizeof m->text[0]];
+	size_t tl = strlen(m->text[i]);
+	memcpy(line, m->pre, m->prelen);
+	memcpy(line + m->prelen, m->text[i], tl);
+	(void)!write(2, line, m->prelen + tl);
 	_exit(e == ENOENT ? FX_EXIT_NOTFOUND : FX_EXIT_NOEXEC);
 }
 
 int fx_child_start(struct fx_ctx *c, const char *lib, const char *addr, int port, struct fx_child *ch)
 {
 	char **env = child_env(c, lib, addr, port);
-	if (!env) {
+	struct exec_say *say = malloc(sizeof *say);
+	if (!env || !say) {
+		free_env(env);
+		free(say);
 		fx_errf(c, "out of memory building the command's environment");
 		return FX_EXIT_FAIL;
 	}
+	exec_say_init(say, c->opt.cmd[0]);
 	fflush(NULL);
 	pid_t parent = getpid();
 	pid_t pid = fork();
 	if (pid == 0)
-		exec_child(c, env, parent);
+		exec_child(c, env, parent, say);
+	int e = errno;
 	free_env(env);
+	free(say);
 	if (pid < 0) {
-		fx_errf(c, "cannot start %s: fork: %s", c->opt.cmd[0], strerror(errno));
+		fx_errf(c, "cannot start %s: fork: %s", c->opt.cmd[0], strerror(e));
 		return FX_EXIT_FAIL;
 	}
 	ch->pid = pid;

@@ -70,6 +70,7 @@ struct fx_ctx {
 	char jobid[40];            /* agreed over MPI */
 	char jobdir[PATH_MAX];     /* cache/fanstore.UID.JOBID */
 	int jobdir_made;           /* this rank created it (node leader) */
+	int owner_fd;              /* JOBDIR/owner, flock shared for the job, or -1 */
 
 	uint8_t *held;             /* [nslot] 1: this rank holds the slot */
 	uint8_t *on_node;          /* [nslot] 1: some rank of this node holds it */
@@ -163,11 +164,14 @@ struct fx_child {
 	pid_t pid;
 	int status;                /* waitpid status once exited */
 	int exited;
+	int port_fd;               /* rank 0: the socket holding MASTER_PORT, or -1 */
 };
 /* The library to preload into out ("" for none); checks it exists. */
 int fx_child_lib(struct fx_ctx *c, char *out, size_t cap);
-/* Torch variables shared by every rank: rank 0's host and a free port. */
-int fx_child_rendezvous(struct fx_ctx *c, char *addr, size_t addrlen, int *port);
+/* Torch variables shared by every rank: rank 0's host and a free port,
+ * which rank 0 keeps reserved in ch->port_fd until the job ends. */
+int fx_child_rendezvous(struct fx_ctx *c, char *addr, size_t addrlen, int *port,
+			struct fx_child *ch);
 int fx_child_start(struct fx_ctx *c, const char *lib, const char *addr, int port,
 		   struct fx_child *ch);
 int fx_child_exit_code(const struct fx_child *ch);

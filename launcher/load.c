@@ -327,7 +327,7 @@ static int load_bcast(struct fx_ctx *c)
 	while (!rc && done < total) {
 		size_t n = total - done < FX_BCAST_CHUNK ? (size_t)(total - done) : FX_BCAST_CHUNK;
 		uint8_t *p = c->rank == 0 ? (uint8_t *)fs_part_base(src) + done : buf;
-		MPI_Bcast(p, (int)n, MPI_BYTE, 0, c->leaders);
+		FX_MPI_CHECK(MPI_Bcast(p, (int)n, MPI_BYTE, 0, c->leaders));
 		/* After a write failure keep receiving, so that nobody waits. */
 		if (fd >= 0 && write_all(fd, p, n) != 0) {
 			write_failed(c, tmp);
@@ -366,7 +366,8 @@ static int recv_slot(struct fx_ctx *c, uint32_t s, int from, uint8_t *buf)
 	uint64_t total = c->man.parts[s].file_size;
 	for (uint64_t done = 0; done < total;) {
 		size_t n = total - done < FX_COPY_BUF ? (size_t)(total - done) : FX_COPY_BUF;
-		MPI_Recv(buf, (int)n, MPI_BYTE, from, FX_TAG_BCAST, c->world, MPI_STATUS_IGNORE);
+		FX_MPI_CHECK(MPI_Recv(buf, (int)n, MPI_BYTE, from, FX_TAG_BCAST, c->world,
+				      MPI_STATUS_IGNORE));
 		if (fd >= 0 && write_all(fd, buf, n) != 0) {
 			write_failed(c, tmp);
 			close(fd);
@@ -396,7 +397,7 @@ static void send_slot(struct fx_ctx *c, uint32_t s, int to)
 	uint64_t total = c->man.parts[s].file_size;
 	for (uint64_t done = 0; done < total;) {
 		size_t n = total - done < FX_COPY_BUF ? (size_t)(total - done) : FX_COPY_BUF;
-		MPI_Send(base + done, (int)n, MPI_BYTE, to, FX_TAG_BCAST, c->world);
+		FX_MPI_CHECK(MPI_Send(base + done, (int)n, MPI_BYTE, to, FX_TAG_BCAST, c->world));
 		done += n;
 	}
 }

@@ -36,7 +36,13 @@ int main(int argc, char **argv)
 		fprintf(stderr, "fanstore-exec: MPI_Init failed\n");
 		return FX_EXIT_FAIL;
 	}
+	/* Errors come back to the caller, which checks each (FX_MPI_CHECK) and
+	 * aborts the job naming the call, the rank and MPI's message. */
+	FX_MPI_CHECK(MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN));
 	int rc = fx_run(argc, argv, MPI_COMM_WORLD, sfd);
-	MPI_Finalize();
+	if (MPI_Finalize() != MPI_SUCCESS) {
+		fprintf(stderr, "fanstore-exec: MPI_Finalize failed\n");
+		return rc ? rc : FX_EXIT_FAIL;
+	}
 	return rc;
 }

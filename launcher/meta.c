@@ -88,10 +88,10 @@ static int gather(struct fx_ctx *c, const struct fs_recbuf *rb, uint8_t **out, s
 	uint8_t *nodebuf = NULL, *all = NULL;
 	int rc = sizes && counts && displs ? 0 : FX_EXIT_FAIL;
 	MPI_Datatype unit;
-	MPI_Type_contiguous(8, MPI_BYTE, &unit);
-	MPI_Type_commit(&unit);
+	FX_MPI_CHECK(MPI_Type_contiguous(8, MPI_BYTE, &unit));
+	FX_MPI_CHECK(MPI_Type_commit(&unit));
 
-	MPI_Gather(&mine, 1, MPI_UINT64_T, sizes, 1, MPI_UINT64_T, 0, c->node);
+	FX_MPI_CHECK(MPI_Gather(&mine, 1, MPI_UINT64_T, sizes, 1, MPI_UINT64_T, 0, c->node));
 	if (leader && !rc) {
 		if (layout(sizes, c->node_size, counts, displs, &node_total) != 0) {
 			fx_errf(c, "metadata of more than 16 GiB on one node: split the dataset into several");
@@ -104,10 +104,11 @@ static int gather(struct fx_ctx *c, const struct fs_recbuf *rb, uint8_t **out, s
 	}
 	rc = fx_agree(c->world, rc);
 	if (!rc && c->node_size > 1)
-		MPI_Gatherv(rb->buf ? (void *)rb->buf : (void *)&none, (int)mine, unit, nodebuf, counts,
-			    displs, unit, 0, c->node);
+		FX_MPI_CHECK(MPI_Gatherv(rb->buf ? (void *)rb->buf : (void *)&none, (int)mine, unit,
+					 nodebuf, counts, displs, unit, 0, c->node));
 	if (!rc && leader) {
-		MPI_Allgather(&node_total, 1, MPI_UINT64_T, sizes, 1, MPI_UINT64_T, c->leaders);
+		FX_MPI_CHECK(MPI_Allgather(&node_total, 1, MPI_UINT64_T, sizes, 1, MPI_UINT64_T,
+					   c->leaders));
 		if (layout(sizes, c->nnodes, counts, displs, &total) != 0) {
 			fx_errf(c, "metadata of more than 16 GiB: split the dataset into several");
 			rc = FX_EXIT_FAIL;
@@ -118,9 +119,10 @@ static int gather(struct fx_ctx *c, const struct fs_recbuf *rb, uint8_t **out, s
 		}
 		rc = fx_agree(c->leaders, rc);
 		if (!rc && c->nnodes > 1)
-			MPI_Allgatherv(nodebuf, (int)node_total, unit, all, counts, displs, unit, c->leaders);
+			FX_MPI_CHECK(MPI_Allgatherv(nodebuf, (int)node_total, unit, all, counts, displs,
+						    unit, c->leaders));
 	}
-	MPI_Type_free(&unit);
+	FX_MPI_CHECK(MPI_Type_free(&unit));
 	if (nodebuf != rb->buf && nodebuf != all)
 		fs_big_free(nodebuf);
 	free(sizes);

@@ -12,10 +12,10 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
@@ -112,7 +112,7 @@ static void make_jobid(struct fx_ctx *c)
 		snprintf(c->jobid, sizeof c->jobid, "%016llx",
 			 (unsigned long long)(r[0] ^ (r[1] << 17)));
 	}
-	MPI_Bcast(c->jobid, sizeof c->jobid, MPI_CHAR, 0, c->world);
+	FX_MPI_CHECK(MPI_Bcast(c->jobid, sizeof c->jobid, MPI_CHAR, 0, c->world));
 }
 
 int fx_node_setup(struct fx_ctx *c)
@@ -122,43 +122,45 @@ int fx_node_setup(struct fx_ctx *c)
 	if (fx_agree(c->world, rc))
 		return rc ? rc : FX_EXIT_FAIL;
 
-	MPI_Comm_split_type(c->world, MPI_COMM_TYPE_SHARED, c->rank, MPI_INFO_NULL, &c->host);
-	MPI_Comm_rank(c->host, &c->host_rank);
-	MPI_Comm_size(c->host, &c->host_size);
+	FX_MPI_CHECK(MPI_Comm_split_type(c->world, MPI_COMM_TYPE_SHARED, c->rank, MPI_INFO_NULL,
+					 &c->host));
+	FX_MPI_CHECK(MPI_Comm_rank(c->host, &c->host_rank));
+	FX_MPI_CHECK(MPI_Comm_size(c->host, &c->host_size));
 
 	uint64_t me[2] = {(uint64_t)st.st_dev, (uint64_t)st.st_ino};
 	uint64_t *all = calloc((size_t)c->host_size * 2, sizeof *all);
 	if (!all)
 		return FX_EXIT_FAIL;
-	MPI_Allgather(me, 2, MPI_UINT64_T, all, 2, MPI_UINT64_T, c->host);
+	FX_MPI_CHECK(MPI_Allgather(me, 2, MPI_UINT64_T, all, 2, MPI_UINT64_T, c->host));
 	int color = 0;
 	while (all[2 * color] != me[0] || all[2 * color + 1] != me[1])
 		color++;
 	free(all);
-	MPI_Comm_split(c->host, color, c->rank, &c->node);
-	MPI_Comm_rank(c->node, &c->node_rank);
-	MPI_Comm_size(c->node, &c->node_size);
-	MPI_Comm_split(c->world, c->node_rank == 0 ? 0 : MPI_UNDEFINED, c->rank, &c->leaders);
+	FX_MPI_CHECK(MPI_Comm_split(c->host, color, c->rank, &c->node));
+	FX_MPI_CHECK(MPI_Comm_rank(c->node, &c->node_rank));
+	FX_MPI_CHECK(MPI_Comm_size(c->node, &c->node_size));
+	FX_MPI_CHECK(MPI_Comm_split(c->world, c->node_rank == 0 ? 0 : MPI_UNDEFINED, c->rank,
+				    &c->leaders));
 	int ids[2] = {0, 0};
 	if (c->node_rank == 0) {
-		MPI_Comm_rank(c->leaders, &ids[0]);
-		MPI_Comm_size(c->leaders, &ids[1]);
+		FX_MPI_CHECK(MPI_Comm_rank(c->leaders, &ids[0]));
+		FX_MPI_CHECK(MPI_Comm_size(c->leaders, &ids[1]));
 	}
-	MPI_Bcast(ids, 2, MPI_INT, 0, c->node);
+	FX_MPI_CHECK(MPI_Bcast(ids, 2, MPI_INT, 0, c->node));
 	c->node_id = ids[0];
 	c->nnodes = ids[1];
 	c->node_ranks = calloc((size_t)c->node_size, sizeof *c->node_ranks);
 	if (!c->node_ranks)
 		return FX_EXIT_FAIL;
-	MPI_Allgather(&c->rank, 1, MPI_INT, c->node_ranks, 1, MPI_INT, c->node);
+	FX_MPI_CHECK(MPI_Allgather(&c->rank, 1, MPI_INT, c->node_ranks, 1, MPI_INT, c->node));
 	c->node_of = calloc((size_t)c->nranks, sizeof *c->node_of);
 	if (!c->node_of)
 		return FX_EXIT_FAIL;
-	MPI_Allgather(&c->node_id, 1, MPI_INT, c->node_of, 1, MPI_INT, c->world);
+	FX_MPI_CHECK(MPI_Allgather(&c->node_id, 1, MPI_INT, c->node_of, 1, MPI_INT, c->world));
 
 	void *ub;
 	int flag = 0;
-	MPI_Comm_get_attr(c->world, MPI_TAG_UB, &ub, &flag);
+	FX_MPI_CHECK(MPI_Comm_get_attr(c->world, MPI_TAG_UB, &ub, &flag));
 	c->tag_ub = flag ? *(int *)ub : 32767;
 	make_jobid(c);
 	char base[96];
@@ -193,43 +195,40 @@ void fx_cache_full(const struct fx_ctx *c)
 		c->cache, fx_bytes(fx_node_need(c), a, sizeof a));
 }
 
-/* ---- stale job directories ---- */
+/* ---- stale job directories ----
+ *
+ * A job directory is alive while some launcher of its node holds a shared
+ * flock on its owner file: the leader takes it before writing the file's
+ * "HOST PID..." line, every other launcher of the node once the file
+ * exists, and all keep it until the job ends.  The kernel drops a lock when
+ * its holder dies, however the process is named or run (a renamed copy,
+ * valgrind), so a directory whose owner file can be locked exclusively has
+ * no launcher left.  The PIDs are for people reading the file. */
 
-static int pid_is_launcher(long pid)
-{
-	if (pid <= 0 || (kill((pid_t)pid, 0) != 0 && errno != EPERM))
-		return 0;
-	char path[64], comm[64] = "";
-	snprintf(path, sizeof path, "/proc/%ld/comm", pid);
-	FILE *f = fopen(path, "r");
-	if (!f)
-		return 1;
-	if (!fgets(comm, sizeof comm, f))
-		comm[0] = 0;
-	fclose(f);
-	return strncmp(comm, "fanstore-exec", 13) == 0;
-}
-
-/* 1 when the job directory's launchers are gone from this host. */
-static int is_stale(const char *dir, const char *host, time_t mtime)
+/* 1 when no launcher holds dir's owner file; then *lockfd holds it
+ * exclusively until the directory is gone. */
+static int is_stale(const char *dir, const char *host, time_t mtime, int *lockfd)
 {
 	char path[PATH_MAX];
+	*lockfd = -1;
 	if (fx_path(path, sizeof path, dir, FS_JOB_OWNER))
 		return 0;
-	FILE *f = fopen(path, "r");
-	if (!f)
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
 		return errno == ENOENT && time(NULL) - mtime > FX_STALE_GRACE;
-	char h[256] = "";
-	int stale = 0;
-	if (fscanf(f, "%255s", h) == 1 && strcmp(h, host) == 0) {
-		long pid;
-		stale = 1;
-		while (fscanf(f, "%ld", &pid) == 1)
-			if (pid_is_launcher(pid))
-				stale = 0;
+	/* The leader writes the line only once it holds its lock: an empty
+	 * file is a job being created; another host's is not ours to judge. */
+	char line[512];
+	ssize_t n = pread(fd, line, sizeof line - 1, 0);
+	line[n > 0 ? n : 0] = 0;
+	size_t hl = strlen(host);
+	if (strncmp(line, host, hl) != 0 || (line[hl] != ' ' && line[hl] != '\n') ||
+	    flock(fd, LOCK_EX | LOCK_NB) != 0) {
+		close(fd);
+		return 0;
 	}
-	fclose(f);
-	return stale;
+	*lockfd = fd;
+	return 1;
 }
 
 static void remove_stale(struct fx_ctx *c, const char *host)
@@ -245,20 +244,23 @@ static void remove_stale(struct fx_ctx *c, const char *host)
 			continue;
 		char path[PATH_MAX];
 		struct stat st;
+		int lockfd;
 		if (fx_path(path, sizeof path, c->cache, de->d_name) || lstat(path, &st) != 0 ||
-		    !S_ISDIR(st.st_mode) || st.st_uid != getuid())
-			continue;
-		if (!is_stale(path, host, st.st_mtime))
+		    !S_ISDIR(st.st_mode) || st.st_uid != getuid() ||
+		    !is_stale(path, host, st.st_mtime, &lockfd))
 			continue;
 		if (fx_rmtree(path) == 0)
 			FX_INFO(c, "removed stale job directory %s", path);
 		else
 			fx_errf(c, "warning: could not remove stale job directory %s: %s", path,
 				strerror(errno));
+		if (lockfd >= 0)
+			close(lockfd);
 	}
 	closedir(d);
 }
 
+/* Leader: create the owner file, lock it, then write "HOST PID...". */
 static int write_owner(struct fx_ctx *c, const char *host, const int *pids)
 {
 	char path[PATH_MAX];
@@ -267,29 +269,45 @@ static int write_owner(struct fx_ctx *c, const char *host, const int *pids)
 	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return -1;
-	FILE *f = fdopen(fd, "w");
-	if (!f) {
-		close(fd);
+	c->owner_fd = fd;
+	if (flock(fd, LOCK_SH | LOCK_NB) != 0)
 		return -1;
-	}
-	fprintf(f, "%s", host);
+	size_t cap = strlen(host) + 12 * (size_t)c->node_size + 2, len;
+	char *buf = malloc(cap);
+	if (!buf)
+		return -1;
+	len = (size_t)snprintf(buf, cap, "%s", host);
 	for (int i = 0; i < c->node_size; i++)
-		fprintf(f, " %d", pids[i]);
-	fprintf(f, "\n");
-	return fclose(f);
+		len += (size_t)snprintf(buf + len, cap - len, " %d", pids[i]);
+	len += (size_t)snprintf(buf + len, cap - len, "\n");
+	ssize_t w = write(fd, buf, len);
+	int e = errno;
+	free(buf);
+	errno = w < 0 ? e : EIO;
+	return w == (ssize_t)len ? 0 : -1;
 }
 
+/* Every other launcher of the node: hold the owner file the leader made. */
+static int hold_owner(struct fx_ctx *c)
+{
+	char path[PATH_MAX];
+	if (fx_path(path, sizeof path, c->jobdir, FS_JOB_OWNER))
+		return -1;
+	c->owner_fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	return c->owner_fd < 0 ? -1 : flock(c->owner_fd, LOCK_SH | LOCK_NB);
+}
+
+/* Node leader: remove stale directories, make this job's and its owner
+ * file; then every launcher of the node holds that file's lock. */
 int fx_jobdir_create(struct fx_ctx *c)
 {
 	int pid = (int)getpid();
 	int *pids = c->node_rank == 0 ? calloc((size_t)c->node_size, sizeof *pids) : NULL;
-	MPI_Gather(&pid, 1, MPI_INT, pids, 1, MPI_INT, 0, c->node);
-	if (c->node_rank != 0)
-		return 0;
+	FX_MPI_CHECK(MPI_Gather(&pid, 1, MPI_INT, pids, 1, MPI_INT, 0, c->node));
 	int rc = FX_EXIT_FAIL;
 	char host[256] = "localhost";
 	gethostname(host, sizeof host - 1);
-	if (!pids)
+	if (c->node_rank != 0 || !pids)
 		goto out;
 	remove_stale(c, host);
 	if (mkdir(c->jobdir, 0700) != 0) {
@@ -300,25 +318,33 @@ int fx_jobdir_create(struct fx_ctx *c)
 	}
 	c->jobdir_made = 1;
 	if (write_owner(c, host, pids) != 0) {
-		fx_errf(c, "cannot write %s/%s: %s", c->jobdir, FS_JOB_OWNER, strerror(errno));
+		fx_errf(c, "cannot write and lock %s/%s (the cache must support flock): %s", c->jobdir,
+			FS_JOB_OWNER, strerror(errno));
 		goto out;
 	}
 	FX_INFO(c, "job directory %s", c->jobdir);
 	rc = 0;
 out:
 	free(pids);
+	FX_MPI_CHECK(MPI_Bcast(&rc, 1, MPI_INT, 0, c->node));
+	if (c->node_rank != 0 && rc == 0 && hold_owner(c) != 0) {
+		fx_errf(c, "cannot lock %s/%s (the cache must support flock): %s", c->jobdir, FS_JOB_OWNER,
+			strerror(errno));
+		rc = FX_EXIT_FAIL;
+	}
 	return rc;
 }
 
+/* After the job: the leader removes the directory, then every launcher
+ * lets go of the owner file. */
 void fx_jobdir_remove(struct fx_ctx *c)
 {
-	if (!c->jobdir_made)
-		return;
-	if (c->opt.keep) {
+	if (c->jobdir_made && c->opt.keep)
 		FX_INFO(c, "keeping job directory %s", c->jobdir);
-		return;
-	}
-	if (fx_rmtree(c->jobdir) != 0 && errno != ENOENT)
+	else if (c->jobdir_made && fx_rmtree(c->jobdir) != 0 && errno != ENOENT)
 		fx_errf(c, "warning: could not remove job directory %s: %s", c->jobdir, strerror(errno));
 	c->jobdir_made = 0;
+	if (c->owner_fd >= 0)
+		close(c->owner_fd);
+	c->owner_fd = -1;
 }

@@ -66,7 +66,7 @@ static void summary(struct fx_ctx *c)
 {
 	const struct fs_manifest_hdr *h = &c->man.hdr;
 	uint64_t copied = 0;
-	MPI_Reduce(&c->held_bytes, &copied, 1, MPI_UINT64_T, MPI_SUM, 0, c->world);
+	FX_MPI_CHECK(MPI_Reduce(&c->held_bytes, &copied, 1, MPI_UINT64_T, MPI_SUM, 0, c->world));
 	double t = MPI_Wtime() - c->t0;
 	char a[32], b[32], r[32];
 	fx_say(c, "%d rank%s, %d node%s, %llu files, %llu dirs, %llu links, %s raw, %s stored; loaded in %.2f s (%s/s); mount %s, cache %s",
@@ -92,7 +92,7 @@ static void release(struct fx_ctx *c)
 	MPI_Comm *comms[] = {&c->leaders, &c->node, &c->host};
 	for (size_t i = 0; i < sizeof comms / sizeof *comms; i++)
 		if (*comms[i] != MPI_COMM_NULL)
-			MPI_Comm_free(comms[i]);
+			FX_MPI_CHECK(MPI_Comm_free(comms[i]));
 }
 
 /* Load everything and start the command; on failure nothing is left. */
@@ -124,23 +124,23 @@ static int setup(struct fx_ctx *c, int sfd, char *lib, struct fx_child *ch, int 
 	summary(c);
 	char addr[256];
 	int port;
-	fx_child_rendezvous(c, addr, sizeof addr, &port);
+	fx_child_rendezvous(c, addr, sizeof addr, &port, ch);
 	return phase(c, sfd, fx_child_start(c, lib, addr, port, ch));
 }
 
 int fx_run(int argc, char **argv, MPI_Comm world, int sfd)
 {
 	struct fx_ctx c = {.world = world, .host = MPI_COMM_NULL, .node = MPI_COMM_NULL,
-			   .leaders = MPI_COMM_NULL};
-	MPI_Comm_rank(world, &c.rank);
-	MPI_Comm_size(world, &c.nranks);
+			   .leaders = MPI_COMM_NULL, .owner_fd = -1};
+	FX_MPI_CHECK(MPI_Comm_rank(world, &c.rank));
+	FX_MPI_CHECK(MPI_Comm_size(world, &c.nranks));
 	fx_log_init(&c);
 	int rc = fx_opts_parse(&c, argc, argv);
 	rc = fx_agree(world, rc);
 	if (rc)
 		return rc < 0 ? 0 : rc;
 	char lib[PATH_MAX] = "";
-	struct fx_child ch = {.pid = -1};
+	struct fx_child ch = {.pid = -1, .port_fd = -1};
 	int lfd = -1;
 	rc = setup(&c, sfd, lib, &ch, &lfd);
 	if (!rc) {
@@ -154,9 +154,11 @@ int fx_run(int argc, char **argv, MPI_Comm world, int sfd)
 			waitpid(ch.pid, NULL, 0);
 		}
 	}
+	if (ch.port_fd >= 0)
+		close(ch.port_fd);
 	/* Nobody uses the job directory any more once all ranks are here. */
 	if (c.node != MPI_COMM_NULL)
-		MPI_Barrier(c.node);
+		FX_MPI_CHECK(MPI_Barrier(c.node));
 	fx_jobdir_remove(&c);
 	release(&c);
 	return rc;

@@ -15,7 +15,7 @@
 int fx_agree(MPI_Comm comm, int st)
 {
 	int worst = st;
-	MPI_Allreduce(&st, &worst, 1, MPI_INT, MPI_MAX, comm);
+	FX_MPI_CHECK(MPI_Allreduce(&st, &worst, 1, MPI_INT, MPI_MAX, comm));
 	return worst;
 }
 

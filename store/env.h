@@ -10,8 +10,9 @@
  *     verified                       one bit per entry: its stored blob's crc
  *                                    was checked on this node (0600, written
  *                                    by the library)
- *     owner                          "HOST PID..." of the launchers, for
- *                                    stale-directory cleanup
+ *     owner                          "HOST PID..." of the launchers; each
+ *                                    holds a shared flock on it for the job,
+ *                                    so unlocked means stale
  */
 #ifndef FANSTORE_ENV_H
 #define FANSTORE_ENV_H

@@ -23,6 +23,10 @@ ok()   { echo "ok: $*"; }
 gentree() { "$PY" "$TOP/test/gentree.py" "$@"; }
 # run NP ARGS...: fanstore-exec under mpirun with NP ranks
 run() { local np=$1; shift; $MPIRUN -np "$np" "$EXEC" "$@"; }
+# count_of TEXT FILE: how many times TEXT occurs in FILE.  Ranks write at
+# once, so their lines can run together ("a:b:" on one line): count
+# occurrences, never lines.
+count_of() { grep -oF -- "$1" "$2" | wc -l; }
 # expect_fail "what" CMD...: CMD must exit non-zero
 expect_fail() { local what=$1; shift; if "$@"; then fail "$what: succeeded, expected failure"; fi; ok "$what fails"; }
 # Each rank its own "node": a private mount namespace with its own tmpfs at

@@ -12,6 +12,6 @@ cat "$T/out.txt"
 grep -q 'PyTorch is not available' "$T/out.txt" || fail "does not say PyTorch is missing"
 grep -q 'Traceback' "$T/out.txt" && fail "stack trace in the output"
 # 12 train + 2 val images, read on each of the 2 ranks and once directly
-[ "$(grep -c '^reader: 14 files, ' "$T/out.txt")" -ge 3 ] || fail "reader did not read 14 files 3 times"
+[ "$(count_of 'reader: 14 files, ' "$T/out.txt")" -ge 3 ] || fail "reader did not read 14 files 3 times"
 grep -q '^via FanStore: *reader: 14 files' "$T/out.txt" || fail "no summary line"
 ok "fell back to the C reader"

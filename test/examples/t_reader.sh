@@ -17,7 +17,7 @@ set +e; out=$("$R" "$T/none" 2>&1); rc=$?; set -e
 ok "missing dir: $out"
 if [ -x "$EXEC" ] && [ -x "$PREP" ] && [ -f "$LIB" ]; then
   "$PREP" -n 2 -o "$T/packed" "$T/tree" >/dev/null 2>&1 || fail "fanstore-prep failed"
-  out=$(run 2 --data "$T/packed" --mount /fanstore -- "$R" -q /fanstore 2>/dev/null) || fail "under fanstore-exec"
-  [ "$(grep -c "^$want" <<<"$out")" -eq 2 ] || fail "under fanstore-exec: $out"
+  run 2 --data "$T/packed" --mount /fanstore -- "$R" -q /fanstore >"$T/out" 2>/dev/null || fail "under fanstore-exec"
+  [ "$(count_of "$want" "$T/out")" -eq 2 ] || fail "under fanstore-exec: $(cat "$T/out")"
   ok "same counts on 2 ranks under fanstore-exec"
 fi

@@ -9,10 +9,10 @@ TOP=$(cd "$(dirname "$0")/../.." && pwd)
 B=${B:-build}; case "$B" in /*) ;; *) B=$TOP/$B ;; esac
 secs=${1:-60}; shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(part manifest image req)
+[ ${#targets[@]} -gt 0 ] || targets=(part manifest image req chan)
 work=$B/fuzz
 mkdir -p "$work/artifacts"
-if [ ! -d "$work/seeds/part" ]; then
+if [ ! -d "$work/seeds/chan" ]; then
   "$TOP/test/fuzz/seeds.sh" "$work/seeds" || { echo "fuzz: cannot make seeds" >&2; exit 1; }
 fi
 fail=0

@@ -11,7 +11,7 @@
 mkdata --files 12 --dirs 2 --sizes 1,4096,100000,9000000
 job_exits 2 --data "$T/data" -- "$HB/badclient"
 all_exits 0
-[ "$(grep -c '^ok: the launcher still serves' "$T/out")" -eq 2 ] || fail "not every rank's client reported"
-[ "$(grep -c "^ok: channel" "$T/out")" -ge 30 ] || fail "channel cases missing: $(grep -c "^ok: channel" "$T/out")"
+[ "$(count_of 'ok: the launcher still serves' "$T/out")" -eq 2 ] || fail "not every rank's client reported"
+[ "$(count_of "ok: channel" "$T/out")" -ge 30 ] || fail "channel cases missing: $(count_of "ok: channel" "$T/out")"
 ok "hostile requests answered with errors; the launcher serves on"
 cache_empty

@@ -26,7 +26,7 @@ try:
     s.settimeout(10)
     data = s.recv(64)
 except OSError as e:
-    print("refused:", e); sys.exit(0)
+    print("probe refused:", e); sys.exit(0)
 sys.exit("no refusal" if not data else "another user got a reply")
 PY
 cat >"$T/cmd.sh" <<'SH'
@@ -58,6 +58,6 @@ exit $bad
 SH
 job_exits 2 --data "$T/data" -- bash "$T/cmd.sh" "$uid" "$f" "$PY" "$T/probe.py"
 all_exits 0
-[ "$(grep -c 'refused' "$T/out")" -eq 4 ] || fail "expected 4 refusals"
+[ "$(count_of 'probe refused:' "$T/out")" -eq 4 ] || fail "expected 4 refusals"
 ok "another user gets nothing from the job"
 cache_empty

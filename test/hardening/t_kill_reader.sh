@@ -25,7 +25,7 @@ echo "rank $RANK: victim $rv, readers $ra $rb"
 SH
 job_exits 2 --data "$T/data" -- bash "$T/cmd.sh" "$HB/rloop" "$T/orig" "$T/list" "$T"
 all_exits 0
-[ "$(grep -c 'victim 137, readers 0 0' "$T/out")" -eq 2 ] || fail "not every rank reported"
+[ "$(count_of 'victim 137, readers 0 0' "$T/out")" -eq 2 ] || fail "not every rank reported"
 ok "killed reader: the others read every byte right, the launcher serves on"
 no_strays "readers" "rloop /fanstore $T/orig"
 cache_empty

@@ -8,7 +8,7 @@
 mkdata --files 30 --dirs 3 --sizes 1,4096,100000,300000,1000000
 job_exits 2 --data "$T/data" -- "$HB/loader" /fanstore "$T/orig" "$T/list" 4 1
 all_exits 0
-[ "$(grep -c 'worker 0 killed, 3 workers and a replacement read every byte right' "$T/out")" -eq 2 ] ||
+[ "$(count_of 'worker 0 killed, 3 workers and a replacement read every byte right' "$T/out")" -eq 2 ] ||
 	fail "not every rank's loader reported"
 ok "killed worker: the rest read right"
 no_strays "workers" "loader /fanstore $T/orig"

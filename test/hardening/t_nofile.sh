@@ -8,6 +8,6 @@
 mkdata --files 40 --dirs 3 --sizes 1,4096,100000,300000
 job_exits 2 --data "$T/data" -- "$HB/nofile" /fanstore "$T/orig" "$T/list" 48
 all_exits 0
-[ "$(grep -c 'EMFILE as the kernel gives it' "$T/out")" -eq 2 ] || fail "not every rank reported"
+[ "$(count_of 'EMFILE as the kernel gives it' "$T/out")" -eq 2 ] || fail "not every rank reported"
 ok "RLIMIT_NOFILE: EMFILE as the kernel, then reads right"
 cache_empty

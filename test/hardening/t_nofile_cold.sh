@@ -8,6 +8,6 @@
 mkdata --files 10 --dirs 0 --sizes 5000,100000
 job_exits 2 --data "$T/data" -- "$HB/nofile" /fanstore "$T/orig" "$T/list" 40 cold
 all_exits 0
-[ "$(grep -c 'read right at the limit' "$T/out")" -eq 2 ] || fail "not every rank reported"
+[ "$(count_of 'read right at the limit' "$T/out")" -eq 2 ] || fail "not every rank reported"
 ok "files opened before the limit read at the limit"
 cache_empty

@@ -37,6 +37,6 @@ SH
 job_exits 2 --data "$T/data" -- sh -c 'bash "$0" "$1" "$2" && exec "$3" /fanstore "$4" "$5" 1' \
 	"$T/cmd.sh" "$f" "$d" "$HB/rloop" "$T/orig" "$T/list"
 all_exits 0
-[ "$(grep -c 'every write refused with EROFS' "$T/out")" -eq 2 ] || fail "not every rank reported"
+[ "$(count_of 'every write refused with EROFS' "$T/out")" -eq 2 ] || fail "not every rank reported"
 ok "the mount is read-only; the files are unchanged"
 cache_empty

@@ -1,18 +1,22 @@
 #!/usr/bin/env bash
 # A command that initialises MPI itself never hangs the job: without the
 # preloaded library it starts as a singleton (the launcher strips the MPI
-# identity variables); with the library (when built) it either works or
-# is refused at once.
+# identity variables) and exits 0; with the library it is refused at once:
+# status 1 on every rank and one line each saying what to use instead.
 source "$(dirname "$0")/../lib.sh"
 source "$(dirname "$0")/common.sh"
 MPICHILD=$B/test/launcher/mpichild
 [ -x "$MPICHILD" ] || fail "$MPICHILD is not built (make tests)"
 mkds m 2
-run_ranks 2 --data "$T/m.ds" -- "$MPICHILD"
+run_ranks 2 --data "$T/m.ds" -- "$MPICHILD" >"$T/out"
 all_exits 0
+[ "$(count_of "mpichild: MPI world of 1" "$T/out")" -eq 2 ] || fail "not two singletons: $(cat "$T/out")"
 ok "MPI child runs as a singleton, no hang"
-if [ -f "$LIB" ]; then
-  FANSTORE_LIB=$LIB run_ranks 2 --data "$T/m.ds" -- "$MPICHILD"
-  ok "MPI child with the preloaded library: exits $(tr '\n' ' ' <"$T/exits")(no hang)"
-fi
+[ -f "$LIB" ] || fail "$LIB is not built (make)"
+FANSTORE_LIB=$LIB run_ranks 2 --data "$T/m.ds" -- "$MPICHILD" >"$T/out"
+all_exits 1
+grep -q "mpichild: MPI world" "$T/out" && fail "MPI_Init under the library went on: $(cat "$T/out")"
+[ "$(count_of "initialises MPI, which fanstore-exec already owns" "$T/err")" -eq 2 ] ||
+  fail "expected the refusal once per rank"
+ok "MPI child with the preloaded library refused on both ranks (no hang)"
 cache_empty

@@ -40,13 +40,13 @@ for ranks in 2 3; do
 done
 ns_run 2 --data "$T/ns.ds" -- "$FSREAD" --bench 0.3 8
 all_exits 0
-[ "$(grep -c 'bench 8 in flight (channel)' "$T/out")" -eq 2 ] || fail "a rank did not report its bench"
+[ "$(count_of 'bench 8 in flight (channel)' "$T/out")" -eq 2 ] || fail "a rank did not report its bench"
 ok "8 requests in flight in one channel, every reply decoded and crc-checked"
 
 ns_run 3 -vv --replicas 2 --data "$T/ns.ds" -- "$FSREAD" "$T/ns.tree"
 all_exits 0
 # 5 partitions, each on 2 of the 3 nodes: the second copy comes over MPI.
-[ "$(grep -c 'received fs_' "$T/err")" -eq 5 ] || fail "expected 5 replicas received over MPI"
+[ "$(count_of 'received fs_' "$T/err")" -eq 5 ] || fail "expected 5 replicas received over MPI"
 ok "--replicas 2, second copies sent over MPI"
 
 ns_run 2 --data "$T/ns.ds" -- "$FSREAD" --ping

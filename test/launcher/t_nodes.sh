@@ -21,7 +21,7 @@ nodes_run() {
 nodes_run 4 2 --data "$T/nd.ds" -- "$FSREAD" "$T/nd.tree"
 all_exits 0
 grep -q "4 ranks, 2 nodes" "$T/err" || fail "expected 2 nodes"
-[ "$(grep -c ' 0 mismatches' "$T/out")" -eq 4 ] || fail "not every reader matched"
+[ "$(count_of ' 0 mismatches' "$T/out")" -eq 4 ] || fail "not every reader matched"
 ! grep -q ' 0 remote' "$T/out" || fail "some rank read nothing remotely"
 ok "4 ranks on 2 nodes"
 nodes_run 3 2 --data "$T/nd.ds" -- "$FSREAD" "$T/nd.tree"

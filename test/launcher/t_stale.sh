@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # A launcher killed outright takes its command with it (PR_SET_PDEATHSIG);
 # the job directory it leaves is removed at the next start on that node,
-# while directories of live jobs, of other hosts, or just being created stay.
+# while directories of live jobs (owner file locked, by any process), of
+# other hosts, or just being created stay.
 source "$(dirname "$0")/../lib.sh"
 source "$(dirname "$0")/common.sh"
 mkds st 2
@@ -25,9 +26,11 @@ mk otherhost "not-$host 1"
 mk creating
 sleep 1000 & live=$!
 mk notlauncher "$host $live"
+mk held "$host 1"
+flock -s "$FANSTORE_CACHE/fanstore.$uid.held/owner" sleep 1000 & holder=$!
 FANSTORE_VERBOSE=1 "$EXEC" --data "$T/st.ds" -- true 2>"$T/err" || { cat "$T/err"; fail "second job failed"; }
-kill "$live"
+kill "$live" "$holder"
 grep -q "removed stale job directory.*$stale" "$T/err" || fail "no word of removing $stale"
 left=$(ls "$FANSTORE_CACHE" | sort | tr '\n' ' ')
-[ "$left" = "fanstore.$uid.creating fanstore.$uid.otherhost " ] || fail "left: $left"
+[ "$left" = "fanstore.$uid.creating fanstore.$uid.held fanstore.$uid.otherhost " ] || fail "left: $left"
 ok "stale directories removed, others kept"

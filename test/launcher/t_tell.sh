@@ -7,7 +7,7 @@ source "$(dirname "$0")/common.sh"
 mkds tl 3 -b d01
 run_ranks 2 --data "$T/tl.ds" -- true
 all_exits 0
-[ "$(grep -c 'fanstore-exec: 2 ranks, 1 node, 64 files, ' "$T/err")" -eq 1 ] || fail "expected one summary line"
+[ "$(count_of 'fanstore-exec: 2 ranks, 1 node, 64 files, ' "$T/err")" -eq 1 ] || fail "expected one summary line"
 grep -E 'raw, .* stored; loaded in [0-9.]+ s \(.*/s\); mount /fanstore, cache ' "$T/err" >/dev/null || fail "summary misses fields"
 [ "$(wc -l <"$T/err")" -eq 1 ] || fail "quiet run says more than the summary"
 ok "one summary line"

@@ -15,7 +15,7 @@ wait "$pa" || ra=$?
 wait "$pb" || rb=$?
 cat "$T/a.out" "$T/b.out"
 [ "$ra" -eq 0 ] && [ "$rb" -eq 0 ] || fail "job a exit $ra, job b exit $rb"
-[ "$(grep -c "0 mismatches" "$T/a.out")" -eq 2 ] && [ "$(grep -c "0 mismatches" "$T/b.out")" -eq 2 ] ||
+[ "$(count_of " 0 mismatches" "$T/a.out")" -eq 2 ] && [ "$(count_of " 0 mismatches" "$T/b.out")" -eq 2 ] ||
   fail "not every reader matched"
 [ "$(sort -u "$gate")" = 700 ] || fail "job directories not 0700: $(cat "$gate")"
 cache_empty

@@ -9,7 +9,10 @@ mkfifo "$T/ds/a.fifo"
 grep -q "skipping a.fifo: it is a FIFO" "$T/err" || { cat "$T/err"; fail "FIFO not reported"; }
 grep -q "skipping d00/a.sock: it is a socket" "$T/err" || { cat "$T/err"; fail "socket not reported"; }
 "$PREP" --list "$T/out" | grep -qE 'a\.(fifo|sock)' && fail "special file packed"
+# The packed tree equals the original without them: removing the socket
+# changes d00's mtime, so it gets back the one it had when packed.
+touch -r "$T/ds/d00" "$T/d00.mtime"
 rm "$T/ds/a.fifo" "$T/ds/d00/a.sock"
-touch -r "$T/ds/d01" "$T/ds/d00"   # removing the socket changed d00's mtime; compare without it
-"$PREP" --verify "$T/out" >/dev/null
+touch -r "$T/d00.mtime" "$T/ds/d00"
+check_roundtrip "$T/ds" "$T/out"
 ok "special files skipped"
