@@ -26,8 +26,7 @@ int close(int fd)
 				struct fsi_file *f = fsi_fd_take(fd);
 				fsi_file_put(&f);
 			}
-		} else if (fd == atomic_load_explicit(&c->placeholder, memory_order_relaxed) &&
-			   !fsi_in_vfork(c)) {
+		} else if (fsi_own_fd(c, fd) && !fsi_in_vfork(c)) {
 			fsi_fd_gone(c, fd);
 		}
 	}
@@ -56,9 +55,7 @@ static void closing_range(unsigned first, unsigned last)
 		return;
 	struct range rg = { first, last };
 	fsi_fd_each(drop_in_range, &rg);
-	int ph = atomic_load(&c->placeholder);
-	if (ph >= 0 && (unsigned)ph >= first && (unsigned)ph <= last)
-		fsi_fd_gone(c, ph);
+	fsi_fds_gone(c, first, last);
 }
 
 int close_range(unsigned int first, unsigned int last, int flags)
@@ -103,8 +100,7 @@ static void replaced(struct fsi_ctx *c, int newfd)
 		return;
 	struct fsi_file *t = fsi_fd_take(newfd);
 	fsi_file_put(&t);
-	if (newfd == atomic_load(&c->placeholder))
-		fsi_fd_gone(c, newfd);
+	fsi_fd_gone(c, newfd);
 }
 
 int dup2(int oldfd, int newfd)
@@ -113,7 +109,7 @@ int dup2(int oldfd, int newfd)
 	if (!c || oldfd == newfd)
 		return fsi_real.dup2(oldfd, newfd);
 	struct fsi_file *f = fsi_fd_get(oldfd);
-	if (newfd == atomic_load(&c->placeholder) && !fsi_in_vfork_slow(c))
+	if (fsi_own_fd(c, newfd) && !fsi_in_vfork_slow(c))
 		fsi_fd_gone(c, newfd);
 	if (!f) {
 		int rc = fsi_real.dup2(oldfd, newfd);
@@ -130,7 +126,7 @@ int dup3(int oldfd, int newfd, int flags)
 	if (!c || oldfd == newfd)
 		return fsi_real.dup3(oldfd, newfd, flags);
 	struct fsi_file *f = fsi_fd_get(oldfd);
-	if (newfd == atomic_load(&c->placeholder) && !fsi_in_vfork_slow(c))
+	if (fsi_own_fd(c, newfd) && !fsi_in_vfork_slow(c))
 		fsi_fd_gone(c, newfd);
 	if (!f) {
 		int rc = fsi_real.dup3(oldfd, newfd, flags);
