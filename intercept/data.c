@@ -11,9 +11,11 @@
 #include "fsi.h"
 
 #define PREFETCH_MAX (64ull << 20)    /* remote files fetched whole at open */
+#define PREAD_MIN (64u << 10)         /* smaller blobs are read from the mapping */
 
-/* Open local partition slot p and map it (no page mapped yet: see "The
- * read path" in docs/performance.md); keep the descriptor for preads when
+/* Open local partition slot p and map it (no page mapped yet: pre-faulting
+ * a whole partition costs every new process more than the few files it
+ * reads; docs/performance.md, "The read path"); keep the descriptor for preads when
  * keep (not in a vfork child: its descriptors are not the parent's). */
 static const uint8_t *part_open(struct fsi_ctx *c, uint32_t p, int keep)
 {
@@ -97,20 +99,6 @@ static inline void bit_set(_Atomic uint8_t *map, uint32_t ent)
 	atomic_fetch_or_explicit(&map[ent >> 3], (uint8_t)(1u << (ent & 7)), memory_order_relaxed);
 }
 
-/* The blob's pages in this process's page table, in one system call
- * rather than one fault per page, the first time it is read here
- * through the mapping. */
-static void populate(struct fsi_ctx *c, uint32_t ent, const uint8_t *d, uint64_t n)
-{
-	if (bit_is(c->mapped, ent))
-		return;
-	bit_set(c->mapped, ent);
-	if (n < 2 * 4096)
-		return;
-	uintptr_t lo = (uintptr_t)d & ~(uintptr_t)4095, hi = (uintptr_t)(d + n);
-	madvise((void *)lo, hi - lo, MADV_POPULATE_READ);
-}
-
 static int pread_all(int fd, uint8_t *dst, uint64_t len, uint64_t off)
 {
 	while (len) {
@@ -127,27 +115,39 @@ static int pread_all(int fd, uint8_t *dst, uint64_t len, uint64_t off)
 }
 
 /*
- * len bytes at off of local entry e's stored blob into dst.  Until this
- * process has read the blob to its end once, with pread from the
- * partition's descriptor (one copy, no page mapped here: a first touch
- * of a mapped page is what costs on a virtual machine); after that, out
- * of the mapping, whose pages are then worth mapping (a process that
- * reads a file again).  The mapping too when the descriptor is gone
- * (closed by the program) or in a vfork child.  0, or -1 with errno EIO.
+ * Will this process read local entry ent's blob (stored bytes) with
+ * pread rather than from the mapping?  A blob of PREAD_MIN or more that
+ * it has not read to its end nor touched in the mapping yet: one system
+ * call and one copy, no page mapped here (a process's first touch of a
+ * mapped page costs a fault, more so on a virtual machine).  A smaller
+ * blob comes from the mapping, where one fault maps its neighbours too
+ * (the kernel's fault-around, 64 KB), and so does a blob read again,
+ * whose pages are then worth mapping.  The mapping too when the
+ * descriptor is gone (closed by the program) or in a vfork child.
+ * docs/performance.md, "The read path", has the figures.
  */
+static int by_pread(struct fsi_ctx *c, uint32_t ent, const struct fs_ment *e, int syscalls_only)
+{
+	return !syscalls_only && e->stored >= PREAD_MIN && !bit_is(c->used, ent) &&
+	       atomic_load_explicit(&c->parts[e->part].fd, memory_order_relaxed) >= 0;
+}
+
+/* len bytes at off of local entry e's stored blob into dst (by_pread
+ * says how).  0, or -1 with errno EIO. */
 static int blob_read(struct fsi_ctx *c, uint32_t ent, const struct fs_ment *e, uint8_t *dst,
 		     uint64_t off, uint64_t len, int syscalls_only)
 {
 	const uint8_t *d = local_blob(c, e, syscalls_only);
 	if (!d)
 		return -1;
-	int fd = syscalls_only ? -1 : atomic_load_explicit(&c->parts[e->part].fd, memory_order_relaxed);
-	int again = bit_is(c->used, ent) || bit_is(c->mapped, ent);
-	if (!again && off + len == e->stored)
-		bit_set(c->used, ent);
-	if (fd >= 0 && !again && pread_all(fd, dst, len, e->off + off) == 0)
-		return 0;
-	populate(c, ent, d, e->stored);
+	if (by_pread(c, ent, e, syscalls_only)) {
+		if (off + len == e->stored)
+			bit_set(c->used, ent);
+		if (pread_all(atomic_load_explicit(&c->parts[e->part].fd, memory_order_relaxed),
+			      dst, len, e->off + off) == 0)
+			return 0;
+	}
+	bit_set(c->used, ent);
 	memcpy(dst, d + off, len);
 	return 0;
 }
@@ -266,7 +266,7 @@ static int file_into(struct fsi_ctx *c, uint32_t ent, const struct fs_ment *e, u
 		}
 		if (!(src = local_blob(c, e, syscalls_only)))
 			return -1;
-		if (!syscalls_only && !bit_is(c->used, ent) && !bit_is(c->mapped, ent)) {
+		if (by_pread(c, ent, e, syscalls_only)) {
 			if (!(held = fsi_buf_get(e->stored)))
 				return fsi_fail(ENOMEM);
 			if (blob_read(c, ent, e, held, 0, e->stored, 0) < 0) {
@@ -275,7 +275,7 @@ static int file_into(struct fsi_ctx *c, uint32_t ent, const struct fs_ment *e, u
 			}
 			src = held;
 		} else {
-			populate(c, ent, src, e->stored);
+			bit_set(c->used, ent);
 		}
 	} else if (e->method == FS_METHOD_RAW) {
 		if (fsi_remote_fetch(c, ent, dst, e->stored, &verified) < 0)
@@ -311,7 +311,7 @@ const uint8_t *fsi_data(struct fsi_ctx *c, struct fsi_file *f)
 		const uint8_t *d = local_blob(c, e, 0);
 		if (!d)
 			return NULL;
-		populate(c, f->ent, d, e->size);
+		bit_set(c->used, f->ent);
 		if (fs_verified_check((uint8_t *)c->verified, f->ent, d, e->size, e->crc))
 			return d;
 		crc_error(c, e, FS_ERR_CRC);

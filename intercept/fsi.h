@@ -64,8 +64,8 @@ struct fsi_ctx {
 	_Atomic unsigned gen;          /* bumped in a fork child: sockets reconnect */
 	int timeout;                   /* seconds for a remote read */
 	_Atomic(char *) vcwd;          /* virtual cwd (canonical) or NULL */
-	_Atomic uint8_t *used;         /* bit per entry: read before in this process */
-	_Atomic uint8_t *mapped;       /* bit per entry: its pages mapped in this process */
+	_Atomic uint8_t *used;         /* bit per entry: read to its end, or its
+					* pages touched, in this process */
 	_Atomic uint8_t *verified;     /* bit per entry: raw blob crc verified on
 					* this node (JOBDIR/verified, shared) */
 	int verify_always;             /* FANSTORE_VERIFY=always: crc on every read */

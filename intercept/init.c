@@ -191,9 +191,8 @@ static void fsi_init(void)
 	snprintf(c->jobdir, sizeof c->jobdir, "%s", job);
 	c->parts = calloc(c->img.hdr->nparts ? c->img.hdr->nparts : 1, sizeof *c->parts);
 	c->used = calloc(c->img.hdr->nent / 8 + 1, 1);
-	c->mapped = calloc(c->img.hdr->nent / 8 + 1, 1);
 	c->verified = fsi_verified_map(c);
-	if (!c->parts || !c->used || !c->mapped || !c->verified) {
+	if (!c->parts || !c->used || !c->verified) {
 		fs_image_close(&c->img);
 		goto out;
 	}
