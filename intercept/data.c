@@ -41,6 +41,9 @@ static const uint8_t *part_open(struct fsi_ctx *c, uint32_t p, int keep)
 		   fsi_real.pread(fd, magic, 8, 0) == 8 && memcmp(magic, FS_PART_MAGIC, 8) == 0;
 	if (good && !base)
 		m = fsi_real.mmap(NULL, ip->file_size, PROT_READ, MAP_SHARED, fd, 0);
+	/* a tmpfs mounted with huge pages says so in st_blksize */
+	if (good)
+		atomic_store_explicit(&pt->huge, st.st_blksize >= (2 << 20), memory_order_relaxed);
 	if (!good || (!base && m == MAP_FAILED)) {
 		fsi_log("%s: not the partition the image expects (size %llu); the job directory is damaged",
 			path, (unsigned long long)ip->file_size);
@@ -123,12 +126,14 @@ static int pread_all(int fd, uint8_t *dst, uint64_t len, uint64_t off)
  * blob comes from the mapping, where one fault maps its neighbours too
  * (the kernel's fault-around, 64 KB), and so does a blob read again,
  * whose pages are then worth mapping.  The mapping too when the
- * descriptor is gone (closed by the program) or in a vfork child.
+ * partition is on huge pages (one fault maps 2 MB), when the descriptor
+ * is gone (closed by the program) or in a vfork child.
  * docs/performance.md, "The read path", has the figures.
  */
 static int by_pread(struct fsi_ctx *c, uint32_t ent, const struct fs_ment *e, int syscalls_only)
 {
 	return !syscalls_only && e->stored >= PREAD_MIN && !bit_is(c->used, ent) &&
+	       !atomic_load_explicit(&c->parts[e->part].huge, memory_order_relaxed) &&
 	       atomic_load_explicit(&c->parts[e->part].fd, memory_order_relaxed) >= 0;
 }
 

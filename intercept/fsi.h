@@ -46,6 +46,7 @@
 struct fsi_part {
 	_Atomic(const uint8_t *) base;  /* mapped partition, NULL until used */
 	_Atomic int fd;                 /* open on it (CLOEXEC, high), -1: none */
+	_Atomic int huge;               /* on huge pages: always read the mapping */
 };
 
 struct fsi_ctx {
