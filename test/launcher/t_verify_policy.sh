@@ -2,7 +2,9 @@
 # --verify once|always (FANSTORE_VERIFY): a byte flipped in the cached
 # partition of a running job after a first successful read.
 #   always: the next read, in a new process, is EIO with a line naming the
-#           file, whole (cat) or in pieces (Python read(4096));
+#           file, whole (cat) or in pieces (Python read(4096)), also in a
+#           program started with an empty environment (the policy survives
+#           exec);
 #   once:   the node checked the stored file at its first read and trusts
 #           it from then on: the next read returns the damaged bytes
 #           (docs/performance.md, "Verification").
@@ -29,6 +31,8 @@ import sys
 with open(sys.argv[1], "rb") as f:
     sys.stdout.buffer.write(f.read(4096))' "$M/bin.dat" >"$T/piece.$POLICY" 2>>"$T/err.$POLICY" || rc=$?
 echo "$rc" >"$T/rcpiece.$POLICY"
+rc=0; env -i /bin/cat "$M/bin.dat" >/dev/null 2>>"$T/err.$POLICY" || rc=$?
+echo "$rc" >"$T/rcenv.$POLICY"
 rc=0; cat "$M/text.txt" >/dev/null 2>"$T/errtext.$POLICY" || rc=$?
 echo "$rc" >"$T/rctext.$POLICY"
 exit 0
@@ -52,9 +56,10 @@ grep -q "/fanstore/bin.dat: data does not match its checksum" "$T/err.always" ||
 grep -q "Input/output error" "$T/err.always" || { cat "$T/err.always"; fail "always: cat saw no EIO"; }
 [ "$(cat "$T/rcpiece.always")" != 0 ] || fail "always: a piece of the damaged file was read without error"
 [ ! -s "$T/piece.always" ] || fail "always: a piece of the damaged file was returned"
+[ "$(cat "$T/rcenv.always")" != 0 ] || fail "always: lost by a program started with an empty environment"
 ok "--verify always: damage after the first read is EIO on the next read: $(head -1 "$T/err.always")"
 
-[ "$(cat "$T/rc.once")" = 0 ] || { cat "$T/err.once"; fail "once: the second read failed"; }
+[ "$(cat "$T/rc.once")" = 0 ] && [ "$(cat "$T/rcenv.once")" = 0 ] || { cat "$T/err.once"; fail "once: the second read failed"; }
 cmp -s "$T/whole.once" "$T/src/bin.dat" && fail "once: the damage did not reach the reader (test broken?)"
 [ "$(stat -c %s "$T/whole.once")" = 100000 ] || fail "once: the second read returned a different length"
 ok "--verify once: the node trusts a file it checked: the damaged byte is returned, as documented"
@@ -74,3 +79,7 @@ FANSTORE_VERIFY=always "$EXEC" --data "$T/ds" -- sh -c 'test "$FANSTORE_VERIFY" 
   fail "FANSTORE_VERIFY=always not passed to the command"
 "$EXEC" --data "$T/ds" -- sh -c 'test "$FANSTORE_VERIFY" = once' || fail "default is not once"
 ok "--verify and FANSTORE_VERIFY: values checked, passed to the command, default once"
+"$EXEC" --help >"$T/help"
+grep -q -- "--verify WHEN" "$T/help" && grep -q "FANSTORE_VERIFY=once|always" "$T/help" ||
+  fail "--help does not document --verify"
+ok "--help documents --verify and FANSTORE_VERIFY"
