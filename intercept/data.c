@@ -13,10 +13,11 @@
 #define PREFETCH_MAX (64ull << 20)    /* remote files fetched whole at open */
 #define PREAD_MIN (64u << 10)         /* smaller blobs are read from the mapping */
 
-/* Open local partition slot p and map it (no page mapped yet: pre-faulting
+/* Open local partition slot p and map it, no page mapped yet (pre-faulting
  * a whole partition costs every new process more than the few files it
- * reads; docs/performance.md, "The read path"); keep the descriptor for preads when
- * keep (not in a vfork child: its descriptors are not the parent's). */
+ * reads: docs/performance.md, "The read path").  Keep the descriptor, for
+ * preads, when keep (not in a vfork child: its descriptors are not the
+ * parent's). */
 static const uint8_t *part_open(struct fsi_ctx *c, uint32_t p, int keep)
 {
 	struct fsi_part *pt = &c->parts[p];
@@ -237,7 +238,8 @@ static int must_check(struct fsi_ctx *c, uint32_t ent)
 /* dst holds the bytes of raw entry e: 0 when they match its crc (noted
  * for the node when mark), else -1 with EIO, the bytes cleared and one
  * line naming the file. */
-static int raw_checked(struct fsi_ctx *c, uint32_t ent, const struct fs_ment *e, uint8_t *dst, int mark)
+static int raw_checked(struct fsi_ctx *c, uint32_t ent, const struct fs_ment *e, uint8_t *dst,
+		       int mark)
 {
 	if (fs_crc32(0, dst, e->size) == e->crc) {
 		if (mark)
