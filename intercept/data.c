@@ -10,13 +10,19 @@
 
 #include "fsi.h"
 
-#define POPULATE_MAX (256ull << 20)   /* pre-fault partitions up to this size */
 #define PREFETCH_MAX (64ull << 20)    /* remote files fetched whole at open */
+#define PREAD_MIN (64u << 10)         /* smaller blobs are read from the mapping */
 
-const uint8_t *fsi_part_map(struct fsi_ctx *c, uint32_t p)
+/* Open local partition slot p and map it, no page mapped yet (pre-faulting
+ * a whole partition costs every new process more than the few files it
+ * reads: docs/performance.md, "The read path").  Keep the descriptor, for
+ * preads, when keep (not in a vfork child: its descriptors are not the
+ * parent's). */
+static const uint8_t *part_open(struct fsi_ctx *c, uint32_t p, int keep)
 {
-	const uint8_t *base = atomic_load_explicit(&c->parts[p].base, memory_order_acquire);
-	if (base)
+	struct fsi_part *pt = &c->parts[p];
+	const uint8_t *base = atomic_load_explicit(&pt->base, memory_order_acquire);
+	if (base && (!keep || atomic_load_explicit(&pt->fd, memory_order_relaxed) >= 0))
 		return base;
 	const struct fs_img_part *ip = &c->img.parts[p];
 	char path[PATH_MAX + 32];
@@ -29,25 +35,40 @@ const uint8_t *fsi_part_map(struct fsi_ctx *c, uint32_t p)
 		return errno = EIO, NULL;
 	}
 	struct stat st;
+	char magic[8];
 	void *m = MAP_FAILED;
-	if (fsi_real.fstat(fd, &st) == 0 && (uint64_t)st.st_size == ip->file_size &&
-	    ip->file_size >= sizeof(struct fs_part_hdr))
-		m = fsi_real.mmap(NULL, ip->file_size, PROT_READ,
-				  MAP_SHARED | (ip->file_size <= POPULATE_MAX ? MAP_POPULATE : 0), fd, 0);
-	fsi_real.close(fd);
-	if (m == MAP_FAILED || memcmp(m, FS_PART_MAGIC, 8) != 0) {
+	int good = fsi_real.fstat(fd, &st) == 0 && (uint64_t)st.st_size == ip->file_size &&
+		   ip->file_size >= sizeof(struct fs_part_hdr) &&
+		   fsi_real.pread(fd, magic, 8, 0) == 8 && memcmp(magic, FS_PART_MAGIC, 8) == 0;
+	if (good && !base)
+		m = fsi_real.mmap(NULL, ip->file_size, PROT_READ, MAP_SHARED, fd, 0);
+	/* a tmpfs mounted with huge pages says so in st_blksize */
+	if (good)
+		atomic_store_explicit(&pt->huge, st.st_blksize >= (2 << 20), memory_order_relaxed);
+	if (!good || (!base && m == MAP_FAILED)) {
 		fsi_log("%s: not the partition the image expects (size %llu); the job directory is damaged",
 			path, (unsigned long long)ip->file_size);
-		if (m != MAP_FAILED)
-			munmap(m, ip->file_size);
+		fsi_real.close(fd);
 		return errno = EIO, NULL;
 	}
-	const uint8_t *expect = NULL;
-	if (!atomic_compare_exchange_strong(&c->parts[p].base, &expect, m)) {
-		munmap(m, ip->file_size);
-		return expect;
+	if (!base) {
+		const uint8_t *expect = NULL;
+		if (atomic_compare_exchange_strong(&pt->base, &expect, m)) {
+			base = m;
+		} else {
+			munmap(m, ip->file_size);
+			base = expect;
+		}
 	}
-	return m;
+	int none = -1;
+	if (!keep || !atomic_compare_exchange_strong(&pt->fd, &none, (fd = fsi_fd_high(c, fd))))
+		fsi_real.close(fd);
+	return base;
+}
+
+const uint8_t *fsi_part_map(struct fsi_ctx *c, uint32_t p)
+{
+	return part_open(c, p, 1);
 }
 
 static int is_local(struct fsi_ctx *c, const struct fs_ment *e)
@@ -55,10 +76,11 @@ static int is_local(struct fsi_ctx *c, const struct fs_ment *e)
 	return e->part < c->img.hdr->nparts && c->img.parts[e->part].local;
 }
 
-/* The stored blob of a local entry, bounds-checked, or NULL (errno EIO). */
-static const uint8_t *local_blob(struct fsi_ctx *c, const struct fs_ment *e)
+/* The stored blob of a local entry in the mapping, bounds-checked, or
+ * NULL (errno EIO).  Nothing is read through the pointer here. */
+static const uint8_t *local_blob(struct fsi_ctx *c, const struct fs_ment *e, int syscalls_only)
 {
-	const uint8_t *base = fsi_part_map(c, e->part);
+	const uint8_t *base = part_open(c, e->part, !syscalls_only);
 	if (!base)
 		return NULL;
 	uint64_t fsz = c->img.parts[e->part].file_size;
@@ -68,16 +90,6 @@ static const uint8_t *local_blob(struct fsi_ctx *c, const struct fs_ment *e)
 		return errno = EIO, NULL;
 	}
 	return base + e->off;
-}
-
-/* Map the pages of a blob in one system call rather than one fault per
- * page (partitions too large to pre-fault at mapping time). */
-static void populate(const uint8_t *d, uint64_t n)
-{
-	if (n < 2 * 4096)
-		return;
-	uintptr_t lo = (uintptr_t)d & ~(uintptr_t)4095, hi = (uintptr_t)(d + n);
-	madvise((void *)lo, hi - lo, MADV_POPULATE_READ);
 }
 
 /* Bit ent of a bitmap: test, and set. */
@@ -91,13 +103,59 @@ static inline void bit_set(_Atomic uint8_t *map, uint32_t ent)
 	atomic_fetch_or_explicit(&map[ent >> 3], (uint8_t)(1u << (ent & 7)), memory_order_relaxed);
 }
 
-/* First use of a local entry in this process: map its pages at once. */
-static void first_use(struct fsi_ctx *c, uint32_t ent, const uint8_t *d, uint64_t n)
+static int pread_all(int fd, uint8_t *dst, uint64_t len, uint64_t off)
 {
-	if (!bit_is(c->used, ent)) {
-		populate(d, n);
-		bit_set(c->used, ent);
+	while (len) {
+		ssize_t k = fsi_real.pread(fd, dst, len, (off_t)off);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			return -1;
+		dst += k;
+		off += (uint64_t)k;
+		len -= (uint64_t)k;
 	}
+	return 0;
+}
+
+/*
+ * Will this process read local entry ent's blob (stored bytes) with
+ * pread rather than from the mapping?  A blob of PREAD_MIN or more that
+ * it has not read to its end nor touched in the mapping yet: one system
+ * call and one copy, no page mapped here (a process's first touch of a
+ * mapped page costs a fault, more so on a virtual machine).  A smaller
+ * blob comes from the mapping, where one fault maps its neighbours too
+ * (the kernel's fault-around, 64 KB), and so does a blob read again,
+ * whose pages are then worth mapping.  The mapping too when the
+ * partition is on huge pages (one fault maps 2 MB), when the descriptor
+ * is gone (closed by the program) or in a vfork child.
+ * docs/performance.md, "The read path", has the figures.
+ */
+static int by_pread(struct fsi_ctx *c, uint32_t ent, const struct fs_ment *e, int syscalls_only)
+{
+	return !syscalls_only && e->stored >= PREAD_MIN && !bit_is(c->used, ent) &&
+	       !atomic_load_explicit(&c->parts[e->part].huge, memory_order_relaxed) &&
+	       atomic_load_explicit(&c->parts[e->part].fd, memory_order_relaxed) >= 0;
+}
+
+/* len bytes at off of local entry e's stored blob into dst (by_pread
+ * says how).  0, or -1 with errno EIO. */
+static int blob_read(struct fsi_ctx *c, uint32_t ent, const struct fs_ment *e, uint8_t *dst,
+		     uint64_t off, uint64_t len, int syscalls_only)
+{
+	const uint8_t *d = local_blob(c, e, syscalls_only);
+	if (!d)
+		return -1;
+	if (by_pread(c, ent, e, syscalls_only)) {
+		if (off + len == e->stored)
+			bit_set(c->used, ent);
+		if (pread_all(atomic_load_explicit(&c->parts[e->part].fd, memory_order_relaxed),
+			      dst, len, e->off + off) == 0)
+			return 0;
+	}
+	bit_set(c->used, ent);
+	memcpy(dst, d + off, len);
+	return 0;
 }
 
 static void crc_error(struct fsi_ctx *c, const struct fs_ment *e, enum fs_result rc)
@@ -170,39 +228,80 @@ void fsi_buf_put(uint8_t *p)
 	free(k);
 }
 
-/* Decode entry e into dst (e->size bytes); the blob is local or fetched. */
-static int decode_into(struct fsi_ctx *c, uint32_t ent, const struct fs_ment *e, uint8_t *dst)
+/* Must this read of raw entry ent check its crc?  Every time with
+ * --verify always; else until a process of this node has checked it. */
+static int must_check(struct fsi_ctx *c, uint32_t ent)
+{
+	return c->verify_always || !bit_is(c->verified, ent);
+}
+
+/* dst holds the bytes of raw entry e: 0 when they match its crc (noted
+ * for the node when mark), else -1 with EIO, the bytes cleared and one
+ * line naming the file. */
+static int raw_checked(struct fsi_ctx *c, uint32_t ent, const struct fs_ment *e, uint8_t *dst,
+		       int mark)
+{
+	if (fs_crc32(0, dst, e->size) == e->crc) {
+		if (mark)
+			bit_set(c->verified, ent);
+		return 0;
+	}
+	memset(dst, 0, e->size);
+	crc_error(c, e, FS_ERR_CRC);
+	return fsi_fail(EIO);
+}
+
+/*
+ * The whole of entry e, checked, into dst (e->size bytes): a local raw
+ * blob read (blob_read) and checked as the policy says; a compressed one
+ * decoded, its stored bytes read into a kept buffer or used in place as
+ * blob_read would choose (the decoder checks the crc every time); a
+ * remote one fetched.  System calls only when syscalls_only (vfork
+ * child), except that a remote blob may set up a channel.
+ */
+static int file_into(struct fsi_ctx *c, uint32_t ent, const struct fs_ment *e, uint8_t *dst,
+		     int syscalls_only)
 {
 	const uint8_t *src;
-	uint8_t *fetched = NULL;
+	uint8_t *held = NULL;
+	int verified;
 	if (is_local(c, e)) {
-		if (!(src = local_blob(c, e)))
-			return -1;
-		first_use(c, ent, src, e->stored);
-	} else {
-		int verified;
 		if (e->method == FS_METHOD_RAW) {
-			if (fsi_remote_fetch(c, ent, dst, e->stored, &verified) < 0)
+			if (blob_read(c, ent, e, dst, 0, e->size, syscalls_only) < 0)
 				return -1;
-			/* checked by the holder, or here */
-			if (verified || fs_crc32(0, dst, e->size) == e->crc)
-				return 0;
-			crc_error(c, e, FS_ERR_CRC);
-			return fsi_fail(EIO);
+			return must_check(c, ent) ? raw_checked(c, ent, e, dst, 1) : 0;
 		}
-		if (!(fetched = fsi_buf_get(e->stored)))
+		if (!(src = local_blob(c, e, syscalls_only)))
+			return -1;
+		if (by_pread(c, ent, e, syscalls_only)) {
+			if (!(held = fsi_buf_get(e->stored)))
+				return fsi_fail(ENOMEM);
+			if (blob_read(c, ent, e, held, 0, e->stored, 0) < 0) {
+				fsi_buf_put(held);
+				return -1;
+			}
+			src = held;
+		} else {
+			bit_set(c->used, ent);
+		}
+	} else if (e->method == FS_METHOD_RAW) {
+		if (fsi_remote_fetch(c, ent, dst, e->stored, &verified) < 0)
+			return -1;
+		return verified ? 0 : raw_checked(c, ent, e, dst, 0);   /* by the holder, or here */
+	} else {
+		if (!(held = fsi_buf_get(e->stored)))
 			return fsi_fail(ENOMEM);
-		if (fsi_remote_fetch(c, ent, fetched, e->stored, &verified) < 0) {
-			fsi_buf_put(fetched);
+		if (fsi_remote_fetch(c, ent, held, e->stored, &verified) < 0) {
+			fsi_buf_put(held);
 			return -1;
 		}
-		src = fetched;
+		src = held;
 	}
 	int busy = fsi_busy;
 	fsi_busy = 1;
 	enum fs_result rc = fs_blob_decode(e->method, src, e->stored, dst, e->size, e->crc);
 	fsi_busy = busy;
-	fsi_buf_put(fetched);
+	fsi_buf_put(held);
 	if (rc == FS_OK)
 		return 0;
 	if (rc == FS_ERR_NOMEM)
@@ -211,31 +310,27 @@ static int decode_into(struct fsi_ctx *c, uint32_t ent, const struct fs_ment *e,
 	return fsi_fail(EIO);
 }
 
-/* A raw local blob, its crc verified the first time a process of this
- * node uses it (a shared bit per entry: later reads cost nothing). */
-static const uint8_t *raw_blob(struct fsi_ctx *c, uint32_t ent, const struct fs_ment *e)
-{
-	const uint8_t *d = local_blob(c, e);
-	if (!d)
-		return NULL;
-	first_use(c, ent, d, e->size);
-	if (fs_verified_check((uint8_t *)c->verified, ent, d, e->size, e->crc))
-		return d;
-	crc_error(c, e, FS_ERR_CRC);
-	return errno = EIO, NULL;
-}
-
 const uint8_t *fsi_data(struct fsi_ctx *c, struct fsi_file *f)
 {
 	const struct fs_ment *e = fsi_ent(c, f->ent);
-	if (e->method == FS_METHOD_RAW && is_local(c, e))
-		return raw_blob(c, f->ent, e);
+	if (e->method == FS_METHOD_RAW && is_local(c, e) && !c->verify_always) {
+		/* in place, checked once per node */
+		const uint8_t *d = local_blob(c, e, 0);
+		if (!d)
+			return NULL;
+		bit_set(c->used, f->ent);
+		if (fs_verified_check((uint8_t *)c->verified, f->ent, d, e->size, e->crc))
+			return d;
+		crc_error(c, e, FS_ERR_CRC);
+		return errno = EIO, NULL;
+	}
+	/* a copy kept by the open file: decoded, fetched, or checked */
 	uint8_t *b = atomic_load_explicit(&f->buf, memory_order_acquire);
 	if (b)
 		return b;
 	if (!(b = fsi_buf_get(e->size)))
 		return errno = ENOMEM, NULL;
-	if (decode_into(c, f->ent, e, b) < 0) {
+	if (file_into(c, f->ent, e, b, 0) < 0) {
 		int saved = errno;
 		fsi_buf_put(b);
 		return errno = saved, NULL;
@@ -254,7 +349,7 @@ int fsi_prepare(struct fsi_ctx *c, struct fsi_file *f)
 	if (!S_ISREG(e->mode) || (f->flags & O_PATH))
 		return 0;
 	if (is_local(c, e))
-		return fsi_part_map(c, e->part) ? 0 : -1;
+		return part_open(c, e->part, !fsi_in_vfork(c)) ? 0 : -1;
 	if (e->size > PREFETCH_MAX)   /* too large to hold from open on */
 		return fsi_remote_connect(c);
 	return fsi_data(c, f) ? 0 : -1;
@@ -270,38 +365,41 @@ ssize_t fsi_pread(struct fsi_ctx *c, struct fsi_file *f, void *buf, size_t n, ui
 	if (off >= e->size || n == 0)
 		return 0;
 	size_t len = e->size - off < n ? (size_t)(e->size - off) : n;
-	/* read-all of a compressed file: decode straight into the caller's buffer */
-	if (off == 0 && len == e->size && e->method != FS_METHOD_RAW &&
-	    !atomic_load_explicit(&f->buf, memory_order_relaxed))
-		return decode_into(c, f->ent, e, buf) < 0 ? -1 : (ssize_t)len;
-	const uint8_t *d = fsi_data(c, f);
-	if (!d)
+	const uint8_t *d = atomic_load_explicit(&f->buf, memory_order_acquire);
+	int whole = off == 0 && len == e->size;
+	if (!d && e->method == FS_METHOD_RAW && is_local(c, e) && (whole || !must_check(c, f->ent))) {
+		/* straight into the caller's buffer, checked there when due */
+		if (blob_read(c, f->ent, e, buf, off, len, 0) < 0 ||
+		    (whole && must_check(c, f->ent) && raw_checked(c, f->ent, e, buf, 1) < 0))
+			return -1;
+		return (ssize_t)len;
+	}
+	/* read-all of a compressed or remote file: decode or fetch straight
+	 * into the caller's buffer */
+	if (!d && whole && !(e->method == FS_METHOD_RAW && is_local(c, e)))
+		return file_into(c, f->ent, e, buf, 0) < 0 ? -1 : (ssize_t)len;
+	if (!d && !(d = fsi_data(c, f)))
 		return -1;
 	memcpy(buf, d + off, len);
 	return (ssize_t)len;
 }
 
-/* The bytes for a memfd, using system calls only when asked (vfork child):
- * then a compressed file not yet decoded is decoded into the memfd's map. */
+/* The bytes for a memfd, using system calls only when asked (vfork
+ * child): the open file's copy when it has one, else the file read,
+ * decoded or fetched into the memfd's map. */
 static int fill_memfd(struct fsi_ctx *c, int mfd, struct fsi_file *f, int syscalls_only)
 {
 	const struct fs_ment *e = fsi_ent(c, f->ent);
-	const uint8_t *d = NULL;
-	if (e->method == FS_METHOD_RAW && is_local(c, e))
-		d = raw_blob(c, f->ent, e);
-	else if ((d = atomic_load(&f->buf)) == NULL && !syscalls_only)
-		d = fsi_data(c, f);
+	const uint8_t *d = atomic_load(&f->buf);
 	if (e->size == 0)
 		return 0;
 	if (!d) {
-		if (!syscalls_only)
-			return -1;
 		if (fsi_real.ftruncate(mfd, (off_t)e->size) < 0)
 			return -1;
 		void *m = fsi_real.mmap(NULL, e->size, PROT_READ | PROT_WRITE, MAP_SHARED, mfd, 0);
 		if (m == MAP_FAILED)
 			return -1;
-		int rc = decode_into(c, f->ent, e, m);
+		int rc = file_into(c, f->ent, e, m, syscalls_only);
 		munmap(m, e->size);
 		return rc;
 	}

@@ -45,6 +45,8 @@
 
 struct fsi_part {
 	_Atomic(const uint8_t *) base;  /* mapped partition, NULL until used */
+	_Atomic int fd;                 /* open on it (CLOEXEC, high), -1: none */
+	_Atomic int huge;               /* on huge pages: always read the mapping */
 };
 
 struct fsi_ctx {
@@ -63,9 +65,13 @@ struct fsi_ctx {
 	_Atomic unsigned gen;          /* bumped in a fork child: sockets reconnect */
 	int timeout;                   /* seconds for a remote read */
 	_Atomic(char *) vcwd;          /* virtual cwd (canonical) or NULL */
-	_Atomic uint8_t *used;         /* bit per entry: pages mapped in this process */
+	_Atomic uint8_t *used;         /* bit per entry: read to its end, or its
+					* pages touched, in this process */
 	_Atomic uint8_t *verified;     /* bit per entry: raw blob crc verified on
 					* this node (JOBDIR/verified, shared) */
+	int verify_always;             /* FANSTORE_VERIFY=always: crc on every read */
+	_Atomic int own_lo;            /* lowest fd the library keeps (placeholder,
+					* partitions); INT_MAX: none */
 };
 
 extern struct fsi_ctx fsi_g;
@@ -105,8 +111,18 @@ int fsi_in_vfork_slow(struct fsi_ctx *c);
 
 /* A new kernel fd for a virtual file: a dup of the placeholder. */
 int fsi_newfd(struct fsi_ctx *c, int cloexec);
-/* The program closed or replaced fd: forget the placeholder if it was it. */
+/* The program closed or replaced fd: forget it if it was the placeholder
+ * or a partition's descriptor (reads then use the partition's mapping). */
 void fsi_fd_gone(struct fsi_ctx *c, int fd);
+/* The same for every fd of ours in [lo, hi] (close_range, closefrom). */
+void fsi_fds_gone(struct fsi_ctx *c, unsigned lo, unsigned hi);
+/* Could fd be one the library keeps?  (Cheap; fsi_fd_gone is exact.) */
+static inline int fsi_own_fd(struct fsi_ctx *c, int fd)
+{
+	return fd >= atomic_load_explicit(&c->own_lo, memory_order_relaxed);
+}
+/* fd moved to a high number (CLOEXEC) and counted as ours; the new fd. */
+int fsi_fd_high(struct fsi_ctx *c, int fd);
 
 /* ---------------------------------------------------------------- */
 /* Open files and the descriptor table                               */
@@ -326,14 +342,14 @@ uint8_t *fsi_buf_get(uint64_t n);
 void fsi_buf_put(uint8_t *p);
 /* Read up to n bytes at off (served in user space); -1 with errno. */
 ssize_t fsi_pread(struct fsi_ctx *c, struct fsi_file *f, void *buf, size_t n, uint64_t off);
-/* Make every later read of f need no new descriptor: map the local
- * partition holding it, or fetch a remote file whole (one over 64 MiB:
+/* Make every later read of f need no new descriptor: open (and map) the
+ * local partition holding it, or fetch a remote file whole (one over 64 MiB:
  * connect this thread to the launcher, so reads from this thread need
  * none).  Called at open, before the fd is taken; -1 with errno (EMFILE
  * when out of descriptors, as the kernel's open would fail). */
 int fsi_prepare(struct fsi_ctx *c, struct fsi_file *f);
-/* Local partition slot p mapped, or NULL with errno (EIO; EMFILE, ENFILE
- * or ENOMEM when no descriptor could be had). */
+/* Local partition slot p opened and mapped: its mapping, or NULL with
+ * errno (EIO; EMFILE, ENFILE or ENOMEM when no descriptor could be had). */
 const uint8_t *fsi_part_map(struct fsi_ctx *c, uint32_t p);
 /* This thread's connection to the local launcher made; -1 with errno
  * (EMFILE or ENFILE when out of descriptors, else EIO). */

@@ -17,7 +17,7 @@
 
 #include "fsi.h"
 
-struct fsi_ctx fsi_g = { .placeholder = -1 };
+struct fsi_ctx fsi_g = { .placeholder = -1, .own_lo = INT_MAX };
 _Atomic int fsi_ready;
 __thread int fsi_busy __attribute__((tls_model("initial-exec")));
 static pthread_once_t fsi_once = PTHREAD_ONCE_INIT;
@@ -45,22 +45,36 @@ static void fsi_atfork_child(void)
 	atomic_fetch_add(&fsi_g.gen, 1);
 }
 
-/* The placeholder lives at a high number so that virtual opens get the
- * lowest free numbers, as kernel opens would. */
-static int fsi_open_placeholder(struct fsi_ctx *c)
+/* The library's own descriptors (the placeholder, the partitions) live at
+ * high numbers so that virtual opens get the lowest free numbers, as
+ * kernel opens would: below min(RLIMIT_NOFILE, 4096) by 16 plus one per
+ * local partition. */
+int fsi_fd_high(struct fsi_ctx *c, int fd)
 {
-	int fd = fsi_real.open(c->jobdir, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
 	struct rlimit rl;
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur > 64) {
-		int high = (int)(rl.rlim_cur < 4096 ? rl.rlim_cur : 4096) - 16;
-		int moved = fsi_real.fcntl(fd, F_DUPFD_CLOEXEC, high);
+		int lim = (int)(rl.rlim_cur < 4096 ? rl.rlim_cur : 4096), nlocal = 0;
+		for (uint32_t p = 0; c->parts && p < c->img.hdr->nparts; p++)
+			nlocal += c->img.parts[p].local;
+		int high = lim - 16 - (nlocal < lim / 4 ? nlocal : lim / 4);
+		int moved = fd < high ? fsi_real.fcntl(fd, F_DUPFD_CLOEXEC, high) : -1;
 		if (moved >= 0) {
 			fsi_real.close(fd);
 			fd = moved;
 		}
 	}
+	int lo = atomic_load(&c->own_lo);
+	while (fd < lo && !atomic_compare_exchange_weak(&c->own_lo, &lo, fd))
+		;
+	return fd;
+}
+
+static int fsi_open_placeholder(struct fsi_ctx *c)
+{
+	int fd = fsi_real.open(c->jobdir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	fd = fsi_fd_high(c, fd);
 	int expect = -1;
 	if (!atomic_compare_exchange_strong(&c->placeholder, &expect, fd)) {
 		fsi_real.close(fd);
@@ -86,10 +100,24 @@ int fsi_newfd(struct fsi_ctx *c, int cloexec)
 	return fsi_fail(EIO);
 }
 
+void fsi_fds_gone(struct fsi_ctx *c, unsigned lo, unsigned hi)
+{
+	if (hi < (unsigned)atomic_load(&c->own_lo))
+		return;
+	int ph = atomic_load(&c->placeholder);
+	if (ph >= 0 && (unsigned)ph >= lo && (unsigned)ph <= hi)
+		atomic_compare_exchange_strong(&c->placeholder, &ph, -1);
+	for (uint32_t p = 0; c->parts && p < c->img.hdr->nparts; p++) {
+		int fd = atomic_load(&c->parts[p].fd);
+		if (fd >= 0 && (unsigned)fd >= lo && (unsigned)fd <= hi)
+			atomic_compare_exchange_strong(&c->parts[p].fd, &fd, -1);
+	}
+}
+
 void fsi_fd_gone(struct fsi_ctx *c, int fd)
 {
-	int ph = fd;
-	atomic_compare_exchange_strong(&c->placeholder, &ph, -1);
+	if (fd >= 0)
+		fsi_fds_gone(c, (unsigned)fd, (unsigned)fd);
 }
 
 void fsi_stat(struct fsi_ctx *c, uint64_t i, struct stat *st)
@@ -168,6 +196,10 @@ static void fsi_init(void)
 		fs_image_close(&c->img);
 		goto out;
 	}
+	for (uint32_t p = 0; p < c->img.hdr->nparts; p++)
+		atomic_init(&c->parts[p].fd, -1);
+	const char *v = getenv(FS_ENV_VERIFY);
+	c->verify_always = v && strcmp(v, "always") == 0;
 	const char *t = getenv(FS_ENV_TIMEOUT);
 	c->timeout = t && atoi(t) > 0 ? atoi(t) : FS_DEFAULT_TIMEOUT;
 	Dl_info info;

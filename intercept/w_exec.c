@@ -55,7 +55,7 @@ static int env_build(struct fsi_ctx *c, char *const envp[], const char *fds, str
 			preload = envp[n] + sizeof "LD_PRELOAD";
 	}
 	const char *cwd = fsi_exec_cwd(c);
-	bytes += (n + 6) * sizeof(char *) + sizeof c->preload + 2 * PATH_MAX + 3 * PATH_MAX + 96;
+	bytes += (n + 7) * sizeof(char *) + sizeof c->preload + 2 * PATH_MAX + 3 * PATH_MAX + 128;
 	bytes += fds ? strlen(fds) : 0;
 	bytes += preload ? strlen(preload) : 0;
 	void *m = fsi_real.mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -63,12 +63,12 @@ static int env_build(struct fsi_ctx *c, char *const envp[], const char *fds, str
 		return -1;
 	eb->env = m;
 	eb->bytes = bytes;
-	char *s = (char *)(eb->env + n + 6);
+	char *s = (char *)(eb->env + n + 7);
 	size_t k = 0;
 	for (size_t i = 0; i < n; i++)
 		if (!env_is(envp[i], "LD_PRELOAD") && !env_is(envp[i], FS_ENV_JOBDIR) &&
-		    !env_is(envp[i], FS_ENV_MOUNT) && !env_is(envp[i], ENV_CWD) &&
-		    !env_is(envp[i], FS_ENV_FDS))
+		    !env_is(envp[i], FS_ENV_MOUNT) && !env_is(envp[i], FS_ENV_VERIFY) &&
+		    !env_is(envp[i], ENV_CWD) && !env_is(envp[i], FS_ENV_FDS))
 			eb->env[k++] = envp[i];
 	/* keep the program's LD_PRELOAD if it names us; else ours (which may
 	 * have something that must come first, e.g. a sanitizer) before it */
@@ -84,6 +84,7 @@ static int env_build(struct fsi_ctx *c, char *const envp[], const char *fds, str
 	}
 	eb->env[k++] = put(&s, FS_ENV_JOBDIR "=", c->jobdir, "", "");
 	eb->env[k++] = put(&s, FS_ENV_MOUNT "=", c->mount, "", "");
+	eb->env[k++] = put(&s, FS_ENV_VERIFY "=", c->verify_always ? "always" : "once", "", "");
 	if (cwd)
 		eb->env[k++] = put(&s, ENV_CWD "=", cwd, "", "");
 	if (fds && *fds)

@@ -33,8 +33,7 @@ int close(int fd)
 				fsi_file_put(&f);
 				return rc;
 			}
-		} else if (fd == atomic_load_explicit(&c->placeholder, memory_order_relaxed) &&
-			   !fsi_in_vfork(c)) {
+		} else if (fsi_own_fd(c, fd) && !fsi_in_vfork(c)) {
 			fsi_fd_gone(c, fd);
 		}
 	}
@@ -65,9 +64,7 @@ static void closing_range(unsigned first, unsigned last)
 	fsi_tab_rdlock();
 	fsi_fd_each(drop_in_range, &rg);
 	fsi_tab_rdunlock();
-	int ph = atomic_load(&c->placeholder);
-	if (ph >= 0 && (unsigned)ph >= first && (unsigned)ph <= last)
-		fsi_fd_gone(c, ph);
+	fsi_fds_gone(c, first, last);
 }
 
 int close_range(unsigned int first, unsigned int last, int flags)
@@ -132,8 +129,7 @@ static void replaced(struct fsi_ctx *c, int newfd)
 	}
 	struct fsi_file *t = fsi_fd_take(newfd);
 	fsi_file_put(&t);
-	if (newfd == atomic_load(&c->placeholder))
-		fsi_fd_gone(c, newfd);
+	fsi_fd_gone(c, newfd);
 }
 
 int dup2(int oldfd, int newfd)
@@ -142,7 +138,7 @@ int dup2(int oldfd, int newfd)
 	if (!c || oldfd == newfd)
 		return fsi_real.dup2(oldfd, newfd);
 	struct fsi_file *f = fsi_fd_get(oldfd);
-	if (newfd == atomic_load(&c->placeholder) && !fsi_in_vfork_slow(c))
+	if (fsi_own_fd(c, newfd) && !fsi_in_vfork_slow(c))
 		fsi_fd_gone(c, newfd);
 	if (!f) {
 		int rc = fsi_real.dup2(oldfd, newfd);
@@ -160,7 +156,7 @@ int dup3(int oldfd, int newfd, int flags)
 	if (!c || oldfd == newfd)
 		return fsi_real.dup3(oldfd, newfd, flags);
 	struct fsi_file *f = fsi_fd_get(oldfd);
-	if (newfd == atomic_load(&c->placeholder) && !fsi_in_vfork_slow(c))
+	if (fsi_own_fd(c, newfd) && !fsi_in_vfork_slow(c))
 		fsi_fd_gone(c, newfd);
 	if (!f) {
 		int rc = fsi_real.dup3(oldfd, newfd, flags);

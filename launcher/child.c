@@ -165,7 +165,8 @@ static char **child_env(struct fx_ctx *c, const char *lib, const char *addr, int
 	struct envb e = {0};
 	for (char **p = environ; *p; p++) {
 		if (mpi_identity(*p) || has_prefix(*p, "LD_PRELOAD=") || has_prefix(*p, FS_ENV_JOBDIR "=") ||
-		    has_prefix(*p, FS_ENV_MOUNT "=") || has_prefix(*p, FS_ENV_TIMEOUT "="))
+		    has_prefix(*p, FS_ENV_MOUNT "=") || has_prefix(*p, FS_ENV_TIMEOUT "=") ||
+		    has_prefix(*p, FS_ENV_VERIFY "="))
 			continue;
 		if (env_put(&e, strdup(*p)))
 			return NULL;
@@ -179,6 +180,7 @@ static char **child_env(struct fx_ctx *c, const char *lib, const char *addr, int
 	r |= env_put(&e, kvf(FS_ENV_JOBDIR, "%s", c->jobdir));
 	r |= env_put(&e, kvf(FS_ENV_MOUNT, "%s", c->opt.mount));
 	r |= env_put(&e, kvf(FS_ENV_TIMEOUT, "%u", c->opt.timeout));
+	r |= env_put(&e, kvf(FS_ENV_VERIFY, "%s", c->opt.verify_always ? "always" : "once"));
 	r |= env_default(&e, "RANK", kvf("RANK", "%d", c->rank));
 	r |= env_default(&e, "WORLD_SIZE", kvf("WORLD_SIZE", "%d", c->nranks));
 	r |= env_default(&e, "LOCAL_RANK", kvf("LOCAL_RANK", "%d", c->host_rank));

@@ -42,6 +42,7 @@ struct fx_opts {
 	int keep;                /* --keep / FANSTORE_KEEP */
 	unsigned replicas;       /* --replicas, >= 1 */
 	unsigned timeout;        /* --timeout / FANSTORE_TIMEOUT, seconds */
+	int verify_always;       /* --verify / FANSTORE_VERIFY: 1 always, 0 once */
 	char **cmd;              /* the command after "--", NULL-terminated */
 	char cmd_path[PATH_MAX]; /* cmd[0] resolved against PATH */
 };

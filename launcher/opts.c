@@ -20,6 +20,7 @@ static const struct option longopts[] = {
 	{"keep", no_argument, NULL, 'k'},
 	{"replicas", required_argument, NULL, 'r'},
 	{"timeout", required_argument, NULL, 't'},
+	{"verify", required_argument, NULL, 'y'},
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
 };
@@ -52,6 +53,11 @@ void fx_usage(const struct fx_ctx *c, FILE *out)
 "  -r, --replicas R    hold every scatter partition on R ranks (default 1)\n"
 "  -t, --timeout SEC   seconds a remote read may take before it fails\n"
 "                      [" FS_ENV_TIMEOUT ", default %d]\n"
+"      --verify WHEN   when a stored (uncompressed) file's checksum is checked:\n"
+"                      once: on the node's first read of it (default);\n"
+"                      always: on every read from the cache (a file read in\n"
+"                      pieces: once per open); compressed files are checked\n"
+"                      on every decode either way [" FS_ENV_VERIFY "=once|always]\n"
 "  -h, --help          this text\n"
 "\n"
 "COMMAND gets LD_PRELOAD with libfanstore.so (from ../lib next to this\n"
@@ -93,6 +99,15 @@ static const char *env_or(const char *name, const char *def)
 	return v && *v ? v : def;
 }
 
+/* "once" or "always" into *always; -1 for anything else. */
+static int parse_verify(const char *s, int *always)
+{
+	if (strcmp(s, "once") && strcmp(s, "always"))
+		return -1;
+	*always = strcmp(s, "always") == 0;
+	return 0;
+}
+
 static int from_env(struct fx_ctx *c)
 {
 	struct fx_opts *o = &c->opt;
@@ -113,6 +128,9 @@ static int from_env(struct fx_ctx *c)
 	v = env_or(FS_ENV_TIMEOUT, NULL);
 	if (v && parse_uint(v, 1, 86400 * 7, &o->timeout))
 		return usage_error(c, FS_ENV_TIMEOUT "=%s: expected seconds (1 or more)", v);
+	v = env_or(FS_ENV_VERIFY, NULL);
+	if (v && parse_verify(v, &o->verify_always))
+		return usage_error(c, FS_ENV_VERIFY "=%s: expected once or always", v);
 	return 0;
 }
 
@@ -157,6 +175,10 @@ int fx_opts_parse(struct fx_ctx *c, int argc, char **argv)
 		case 't':
 			if (parse_uint(optarg, 1, 86400 * 7, &c->opt.timeout))
 				return usage_error(c, "--timeout %s: expected seconds (1 or more)", optarg);
+			break;
+		case 'y':
+			if (parse_verify(optarg, &c->opt.verify_always))
+				return usage_error(c, "--verify %s: expected once or always", optarg);
 			break;
 		case 'h': help = 1; break;
 		case ':':

@@ -76,8 +76,9 @@ struct obuf *fx_reply_error(uint64_t id, int status)
 
 /*
  * A raw blob held here is checked against its crc the first time this node
- * serves or reads it (the bit shared with the node's processes), so that
- * requesters need not: the reply says so (FS_REP_VERIFIED).  0, or EIO
+ * serves or reads it (the bit shared with the node's processes), or every
+ * time with --verify always, so that requesters need not: the reply says
+ * so (FS_REP_VERIFIED).  0, or EIO
  * with one line naming the file and the partition.
  */
 static int verify(struct srv *s, uint64_t ent, const uint8_t *blob, uint32_t *flags)
@@ -482,7 +483,8 @@ int fx_serve(struct fx_ctx *c, struct fx_child *ch, int sfd, int lfd)
 {
 	struct srv s = {.c = c, .ch = ch, .sfd = sfd, .lfd = lfd};
 	size_t vlen = fs_verified_len(c->img.hdr->nent);
-	s.verified = fs_verified_map(c->jobdir, c->img.hdr->nent);   /* NULL: checked each time */
+	/* NULL: checked each time, as --verify always asks */
+	s.verified = c->opt.verify_always ? NULL : fs_verified_map(c->jobdir, c->img.hdr->nent);
 	struct pollfd *pfds = NULL;
 	size_t cap = 0;
 	MPI_Request bar = MPI_REQUEST_NULL;

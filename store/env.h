@@ -9,7 +9,8 @@
  *     sock                           the launcher's request socket (0600)
  *     verified                       one bit per entry: its stored blob's crc
  *                                    was checked on this node (0600, written
- *                                    by the library)
+ *                                    by the library and the launcher; not
+ *                                    consulted with FANSTORE_VERIFY=always)
  *     owner                          "HOST PID..." of the launchers; each
  *                                    holds a shared flock on it for the job,
  *                                    so unlocked means stale
@@ -24,6 +25,8 @@
 #define FS_ENV_VERBOSE "FANSTORE_VERBOSE"   /* 0 quiet, 1 info, 2 debug */
 #define FS_ENV_TIMEOUT "FANSTORE_TIMEOUT"   /* seconds a remote read may take */
 #define FS_ENV_KEEP "FANSTORE_KEEP"         /* 1: keep the job directory */
+#define FS_ENV_VERIFY "FANSTORE_VERIFY"     /* once (default) or always: when a
+					     * stored blob's crc is checked */
 
 /* Set by fanstore-exec for the library. */
 #define FS_ENV_JOBDIR "FANSTORE_JOBDIR"     /* this node's job directory */
