@@ -146,10 +146,10 @@ emit() {
 }
 
 # ---- first and later epoch: a new job, two fresh processes, each file once
-# epochs GROUP MODE T: MODE (read or stat) over tree T, all three systems
+# epochs GROUP UNIT MODE T: MODE (read or stat) over tree T, the systems
 # in turn within each repetition
 epochs() {
-	local g=$1 mode=$2 t=$3 k=$2:$3
+	local g=$1 u=$2 mode=$3 t=$4 k=$3:$4
 	local -a f1=() f2=() n1=() n2=() s1=() s2=()
 	for r in $(seq "$reps"); do
 		newjob "$t"
@@ -164,20 +164,19 @@ epochs() {
 			sq_umount
 		fi
 	done
-	fs=("${f1[@]}") nat=("${n1[@]}") sq=("${s1[@]}"); emit "${g}_first" "$unit"
-	fs=("${f2[@]}") nat=("${n2[@]}") sq=("${s2[@]}"); emit "${g}_later" "$unit"
+	fs=("${f1[@]}") nat=("${n1[@]}") sq=("${s1[@]}"); emit "${g}_first" "$u"
+	fs=("${f2[@]}") nat=("${n2[@]}") sq=("${s2[@]}"); emit "${g}_later" "$u"
 }
-unit=files/s
-epochs read100k read t100k
-epochs read4k read t4k
-unit=calls/s
-epochs stat stat t4k
+epochs read100k files/s read t100k
+epochs read4k files/s read t4k
+epochs stat calls/s stat t4k
 
 # ---- long-lived: one process loops for $secs after an unmeasured pass
 # (page cache and, for FanStore, the node's one-time crc check are warm)
-# loops GROUP KEY FS_JOB FS_LIST NAT_LIST [SQ_LIST]: MODE read or stat
+# loops GROUP UNIT KEY FS_JOB FS_LIST NAT_LIST [SQ_LIST]: KEY's mode
+# (read or stat) over the lists, the systems in turn within each repetition
 loops() {
-	local g=$1 k=$2 job=$3 fl=$4 nl=$5 sl=${6:-} mode=${2%%:*}
+	local g=$1 u=$2 k=$3 job=$4 fl=$5 nl=$6 sl=${7:-} mode=${3%%:*}
 	fs=() nat=() sq=()
 	fan "$job" "$RB" "$mode" "$fl" 0 >/dev/null
 	"$RB" "$mode" "$nl" 0 >/dev/null
@@ -187,17 +186,15 @@ loops() {
 		rb "$k" "$g tmpfs, rep $r" "$RB" "$mode" "$nl" "$secs"; nat+=("$R_RATE")
 		[ -z "$sl" ] || { rb "$k" "$g squashfuse, rep $r" "$RB" "$mode" "$sl" "$secs"; sq+=("$R_RATE"); }
 	done
-	emit "${g}_loop" "$unit"
+	emit "${g}_loop" "$u"
 }
 for t in t100k t4k tdir tcomp; do cp -a "$W/p_$t" "$W/j_$t"; done
 [ $squash = 0 ] || sq_mount
 sql() { [ $squash = 0 ] || echo "$W/$1.squash"; }
-unit=files/s
-loops read100k read:t100k "$W/j_t100k" "$W/t100k.fanstore" "$W/t100k.native" "$(sql t100k)"
-loops read4k read:t4k "$W/j_t4k" "$W/t4k.fanstore" "$W/t4k.native" "$(sql t4k)"
+loops read100k files/s read:t100k "$W/j_t100k" "$W/t100k.fanstore" "$W/t100k.native" "$(sql t100k)"
+loops read4k files/s read:t4k "$W/j_t4k" "$W/t4k.fanstore" "$W/t4k.native" "$(sql t4k)"
 sq_umount
-unit=calls/s
-loops stat stat:t4k "$W/j_t4k" "$W/t4k.fanstore" "$W/t4k.native"
+loops stat calls/s stat:t4k "$W/j_t4k" "$W/t4k.fanstore" "$W/t4k.native"
 
 # readdir, compressed reads, calls outside the prefix: alternating pairs
 # pair GROUP UNIT KEY NAME_A NAME_B -- CMD_A... -- CMD_B...: reps
