@@ -68,6 +68,7 @@ cleanup() {
 }
 trap cleanup EXIT
 cp -a "$D/images" "$W/images"
+mkdir -p "$W/cache"
 
 systems="fanstore tmpfs"
 fuse_note=
@@ -105,8 +106,10 @@ launch() {
   local sys=$1
   shift
   case "$sys" in
-    fanstore) "${TO[@]}" "$MPIRUN" -np "$np" "$EXEC" --data "$D/packed" --mount /fanstore -- \
-                "$PY" "$@" /fanstore/train ;;
+    # a cache of its own in /dev/shm: other jobs' launchers on this host
+    # (another FanStore version's stale-directory cleanup) leave it alone
+    fanstore) FANSTORE_CACHE=$W/cache "${TO[@]}" "$MPIRUN" -np "$np" "$EXEC" --data "$D/packed" \
+                --mount /fanstore -- "$PY" "$@" /fanstore/train ;;
     fanstore-remote)
       # each rank its own "node" (private mount namespace and tmpfs cache):
       # half the reads, or (np-1)/np of them, cross MPI to another rank
