@@ -25,10 +25,10 @@ after a warm-up pass (secondary).  The report prints a headline table of
 the training patterns first, then every row section by section; the JSON
 holds the same rows, each with its pattern and section.
 """
-import re
 import json
 import os
 import platform
+import re
 import statistics
 import subprocess
 import sys
