@@ -3,6 +3,7 @@
 
 usage: train.py [DIR] [--epochs N] [--batch-size B] [--workers W]
                 [--mp-context fork|spawn] [--mode train|load|bytes]
+                [--persistent-workers]
                 [--json FILE] [--hash-samples FILE] ...
 
 DIR defaults to $FANSTORE_MOUNT/train (or /fanstore/train).  Run it under
@@ -86,6 +87,8 @@ def parse_args(argv):
     ap.add_argument("--workers", type=int, default=2, help="DataLoader workers per rank")
     ap.add_argument("--mp-context", choices=("fork", "spawn"), default="fork")
     ap.add_argument("--mode", choices=("train", "load", "bytes"), default="train")
+    ap.add_argument("--persistent-workers", action="store_true",
+                    help="keep the DataLoader workers from one epoch to the next")
     ap.add_argument("--image-size", type=int, default=64)
     ap.add_argument("--lr", type=float, default=0.05)
     ap.add_argument("--seed", type=int, default=0)
@@ -185,11 +188,12 @@ def write_hashes(a, ds):
 
 def run_epoch(a, torch, dist, loader, model, opt, epoch):
     """One pass; returns (images, seconds, first batch wait, later data
-    wait, step losses).  The first batch includes starting the workers."""
+    wait, step losses, bytes read in --mode bytes).  The first batch
+    includes starting the workers."""
     if hasattr(loader.sampler, "set_epoch"):
         loader.sampler.set_epoch(epoch)
     lossf = torch.nn.CrossEntropyLoss()
-    images, losses, steps, wait, first = 0, [], 0, 0.0, 0.0
+    images, losses, steps, wait, first, nbytes = 0, [], 0, 0.0, 0.0, 0
     t0 = time.perf_counter()
     it = iter(loader)
     while True:
@@ -209,11 +213,13 @@ def run_epoch(a, torch, dist, loader, model, opt, epoch):
             opt.step()
             losses.append(loss.item())
         images += len(y)
+        if a.mode == "bytes":
+            nbytes += int(x.sum())
         steps += 1
         if a.max_steps and steps >= a.max_steps:
             break
     dt = time.perf_counter() - t0
-    return images, dt, first, wait, losses
+    return images, dt, first, wait, losses, nbytes
 
 
 def main(argv=None):
@@ -234,7 +240,7 @@ def main(argv=None):
             data, num_replicas=dist.world, rank=dist.rank, shuffle=True, seed=a.seed)
     kw = {}
     if a.workers > 0:
-        kw = dict(multiprocessing_context=a.mp_context, persistent_workers=False,
+        kw = dict(multiprocessing_context=a.mp_context, persistent_workers=a.persistent_workers,
                   prefetch_factor=2)
     loader = torch.utils.data.DataLoader(
         data, batch_size=a.batch_size, shuffle=sampler is None, sampler=sampler,
@@ -249,15 +255,15 @@ def main(argv=None):
         % (a.dir, len(ds), nclasses, dist.world, a.workers, a.mp_context, a.mode))
     epochs = []
     for e in range(a.epochs):
-        n, dt, first, wait, losses = run_epoch(a, torch, dist, loader, model, opt, e)
+        n, dt, first, wait, losses, nbytes = run_epoch(a, torch, dist, loader, model, opt, e)
         loss = sum(losses) / max(len(losses), 1)
         k = min(5, len(losses))
         head = sum(losses[:k]) / max(k, 1)
         tail = sum(losses[-k:]) / max(k, 1)
-        tot_n, mean_loss, head, tail = [v / (1 if i == 0 else dist.world) for i, v in
-                                        enumerate(dist.sum(n, loss, head, tail))]
+        tot_n, tot_bytes, mean_loss, head, tail = [v / (1 if i < 2 else dist.world) for i, v in
+                                                   enumerate(dist.sum(n, nbytes, loss, head, tail))]
         max_dt, max_first, max_wait = dist.max(dt, first, wait)
-        ep = dict(epoch=e, images=int(tot_n), seconds=max_dt, images_per_s=tot_n / max_dt,
+        ep = dict(epoch=e, images=int(tot_n), bytes=int(tot_bytes), seconds=max_dt, images_per_s=tot_n / max_dt,
                   first_batch_s=max_first, data_wait_s=max_wait, loss=mean_loss if a.mode == "train" else None,
                   loss_first=head, loss_last=tail)
         epochs.append(ep)
@@ -274,6 +280,8 @@ def main(argv=None):
     imgs = sum(ep["images"] for ep in epochs)
     secs = sum(ep["seconds"] for ep in epochs)
     summary = dict(dir=a.dir, mode=a.mode, ranks=dist.world, workers=a.workers,
+                   persistent_workers=a.persistent_workers,
+                   bytes=sum(ep["bytes"] for ep in epochs),
                    mp_context=a.mp_context, batch_size=a.batch_size, dataset_images=len(ds),
                    classes=nclasses, images=imgs, seconds=secs,
                    images_per_s=imgs / secs if secs else 0.0,

@@ -1,21 +1,34 @@
 #!/usr/bin/env bash
 # bench_read.sh [--quick]: libfanstore's read path against its baselines,
-# all with the same reader program (test/intercept/readbench) in one run:
-#   read100k, read4k  shuffled open+fstat+read-all+close, files/s: FanStore
-#                     (job directory in /dev/shm) vs the same files in native
-#                     /dev/shm vs a squashfuse mount of them (skipped with a
-#                     note where FUSE does not work)
-#   stat              stat() per second over the 4 KB files
-#   readdir20k        entries/s of whole readdir passes over 20,000 entries
-#   deflate100k       MB/s of compressed (level 6) 100 KB files read through
+# all with the same reader program (test/intercept/readbench) in one run.
+# FanStore (a job directory in /dev/shm), the same files in native /dev/shm
+# ("tmpfs") and a squashfuse mount of them (skipped with a note where FUSE
+# does not work), in three access patterns:
+#   GROUP_first  first epoch: a new job (a fresh copy of the job directory:
+#                nothing verified, nothing mapped; tmpfs: a fresh copy of the
+#                tree; squashfuse: a fresh mount), a fresh process reads
+#                (stats) each file once, shuffled
+#   GROUP_later  later epoch: another fresh process in the same job, each
+#                file once
+#   GROUP_loop   long-lived: one process, an unmeasured warm-up pass, then
+#                whole passes for SECONDS (secondary: training rarely reads
+#                this way)
+# for read100k, read4k (open + fstat + read-all + close, files/s) and stat
+# (stat() calls/s over the 4 KB files).  Also, long-lived only:
+#   readdir20k_loop   entries/s of whole readdir passes over 20,000 entries
+#   deflate100k_loop  MB/s of compressed (level 6) 100 KB files read through
 #                     FanStore vs libdeflate decompressing the same blobs
-#   outside_stat, outside_read4k
+#   outside_stat_loop, outside_read4k_loop
 #                     calls on /dev/shm paths (outside the prefix) with the
 #                     library preloaded vs without it
-# Steady state: every reader runs once unmeasured first.
-# Floors (issue 4): read100k >= 1.2x tmpfs, read4k >= 2x, stat >= 4x,
-# >= 10x squashfuse for 4 KB and 5x for 100 KB, deflate >= 80% of plain
-# libdeflate, < 5% added outside the prefix.
+# Only the reading is timed, not the process start.  FanStore and baseline
+# repetitions alternate.  Every run's files, bytes and checksum (readbench's
+# cheap one: size and a word per page) must equal those of the original
+# tree, or the benchmark fails.
+# Floors (issue 10): read100k_later >= 1.3x tmpfs, read100k_first >= 1.0x,
+# read4k first and later >= 2x tmpfs and >= 10x squashfuse, read100k_loop
+# >= 2x; (issue 4) stat >= 4x, deflate >= 80% of plain libdeflate, < 5%
+# added outside the prefix.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 TOP=$PWD
@@ -26,8 +39,9 @@ MK=$TOP/$B/test/intercept/mkjob
 LIB=$TOP/lib/libfanstore.so
 MNT=/fanstore
 line() { "$PY" test/bench/report.py line "$@"; }
+die() { echo "bench_read: $*" >&2; exit 1; }
 for f in "$RB" "$MK" "$LIB"; do
-	[ -e "$f" ] || { echo "bench_read: $f is missing: run make tests" >&2; exit 1; }
+	[ -e "$f" ] || die "$f is missing: run make tests"
 done
 if [ "${1:-}" = --quick ]; then
 	reps=3 secs=0.3 n100k=600 n4k=3000 ndir=20000 ncomp=200
@@ -35,11 +49,9 @@ else
 	reps=5 secs=2 n100k=5000 n4k=20000 ndir=20000 ncomp=1000
 fi
 W=$(mktemp -d /dev/shm/fanstore-bench-read.XXXXXX)
-SQ=
-cleanup() {
-	[ -n "$SQ" ] && { fusermount -u "$SQ" 2>/dev/null || umount "$SQ" 2>/dev/null || true; }
-	rm -rf "$W"
-}
+SQ=$W/sq
+sq_umount() { mountpoint -q "$SQ" 2>/dev/null && { fusermount3 -u "$SQ" 2>/dev/null || umount "$SQ"; }; true; }
+cleanup() { sq_umount; rm -rf "$W"; }
 trap cleanup EXIT
 
 # trees: random (incompressible) 100 KB and 4 KB files, a flat 20k directory,
@@ -67,91 +79,151 @@ os.makedirs(os.path.join(w, "tdir", "big"))
 for i in range(ndir):
     open(os.path.join(w, "tdir", "big", "e%06d" % i), "wb").close()
 PY
-for t in t100k t4k tdir; do "$MK" "$W/$t" "$W/j_$t"; done
-"$MK" -l 6 "$W/tcomp" "$W/j_tcomp"
+# Pristine job directories: never read, only copied (a new job is a copy).
+for t in t100k t4k tdir; do "$MK" "$W/$t" "$W/p_$t"; done
+"$MK" -l 6 "$W/tcomp" "$W/p_tcomp"
 for t in t100k t4k tcomp; do
 	find "$W/$t" -type f | sort >"$W/$t.native"
 	sed "s|^$W/$t|$MNT|" "$W/$t.native" >"$W/$t.fanstore"
+	sed "s|^$W/$t|$W/run_nat|" "$W/$t.native" >"$W/$t.fresh"   # a fresh copy's paths
 done
 head -n 64 "$W/t4k.native" >"$W/outside.list"
 
-fan() { local job=$1; shift; FANSTORE_JOBDIR=$W/$job FANSTORE_MOUNT=$MNT LD_PRELOAD=$LIB "$@"; }
-# measure NAME-OF-ARRAY CMD...: reps values of the first number CMD prints
-measure() {
-	local -n acc=$1
-	shift
-	acc=()
-	for _ in $(seq "$reps"); do acc+=("$("$@" | awk '{print $1}')"); done
+# The original tree's figures of one pass, by the same reader: what every
+# run must report.  want[KEY]="ITEMS BYTES SUM".
+declare -A want
+ref() { local k=$1; shift; want[$k]=$("$RB" "$@" | cut -d' ' -f3-); }
+ref read:t100k read "$W/t100k.native" 0
+ref read:t4k read "$W/t4k.native" 0
+ref read:tcomp read "$W/tcomp.native" 0
+ref stat:t4k stat "$W/t4k.native" 0
+ref readdir:tdir readdir "$W/tdir/big" 0
+ref stat:outside stat "$W/outside.list" 0
+[ "${want[read:t100k]% *}" = "$n100k $((n100k * 102400))" ] || die "the 100 KB tree reads as ${want[read:t100k]}"
+[ "${want[read:t4k]% *}" = "$n4k $((n4k * 4096))" ] || die "the 4 KB tree reads as ${want[read:t4k]}"
+
+# rb KEY LABEL CMD...: run one reader; R_RATE and R_MBS get its figures.
+# Its files, bytes and checksum must be the original tree's.
+rb() {
+	local key=$1 label=$2 out
+	shift 2
+	out=$("$@") || die "$label: the reader failed"
+	read -r R_RATE R_MBS got <<<"$out"
+	[ "$got" = "${want[$key]}" ] ||
+		die "$label: read \"$got\" (files bytes checksum), the original tree gives \"${want[$key]}\""
 }
-measure2() {   # the second number (MB/s of the read mode)
-	local -n acc=$1
-	shift
-	acc=()
-	for _ in $(seq "$reps"); do acc+=("$("$@" | awk '{print $2}')"); done
+fan() { local job=$1; shift; FANSTORE_JOBDIR=$job FANSTORE_MOUNT=$MNT LD_PRELOAD=$LIB "$@"; }
+# newjob T: $W/run_fs, a fresh copy of T's pristine job directory, and
+# $W/run_nat, a fresh copy of the tree T (each job stages its data anew)
+newjob() {
+	rm -rf "$W/run_fs" "$W/run_nat"
+	cp -a "$W/p_$1" "$W/run_fs"
+	cp -a "$W/$1" "$W/run_nat"
 }
 
 # squashfuse of the same trees, when FUSE works here
 squash=0
 if command -v mksquashfs >/dev/null && command -v squashfuse_ll >/dev/null && [ -e /dev/fuse ]; then
-	mkdir -p "$W/sqroot/t100k" "$W/sqroot/t4k" "$W/sq"
-	cp -r "$W/t100k/." "$W/sqroot/t100k/" && cp -r "$W/t4k/." "$W/sqroot/t4k/"
+	mkdir -p "$W/sqroot" "$SQ"
+	cp -r "$W/t100k" "$W/t4k" "$W/sqroot/"
 	if mksquashfs "$W/sqroot" "$W/img.sq" -noappend -quiet -no-progress >/dev/null 2>&1 &&
-	   squashfuse_ll "$W/img.sq" "$W/sq" 2>/dev/null; then
-		SQ=$W/sq
+	   squashfuse_ll "$W/img.sq" "$SQ" 2>/dev/null && mountpoint -q "$SQ"; then
+		sq_umount
 		squash=1
+		rm -rf "$W/sqroot"
 		for t in t100k t4k; do sed "s|^$W/$t|$SQ/$t|" "$W/$t.native" >"$W/$t.squash"; done
 	fi
 fi
 [ $squash = 1 ] || echo "squashfuse: not measured (FUSE or squashfs-tools not usable here)"
+sq_mount() { squashfuse_ll "$W/img.sq" "$SQ" || die "squashfuse_ll cannot mount $W/img.sq"; }
 
-# each reader runs once unmeasured first: page cache and, for FanStore, the
-# node's one-time crc check of raw blobs (JOBDIR/verified) are warm alike
-for t in t100k t4k; do
-	g=read${t#t}
-	fan "j_$t" "$RB" read "$W/$t.fanstore" "$secs" >/dev/null
-	"$RB" read "$W/$t.native" "$secs" >/dev/null
-	measure fs fan "j_$t" "$RB" read "$W/$t.fanstore" "$secs"
-	measure nat "$RB" read "$W/$t.native" "$secs"
-	echo "$g files/s: fanstore ${fs[*]}  tmpfs ${nat[*]}"
-	line "$g" fanstore files/s "${fs[@]}"
-	line "$g" tmpfs files/s "${nat[@]}"
-	if [ $squash = 1 ]; then
-		"$RB" read "$W/$t.squash" "$secs" >/dev/null   # warm
-		measure sq "$RB" read "$W/$t.squash" "$secs"
-		echo "$g files/s: squashfuse ${sq[*]}"
-		line "$g" squashfuse files/s "${sq[@]}"
-	fi
-done
+# emit GROUP UNIT: the BENCH lines of fs, nat (and sq) for GROUP
+emit() {
+	echo "$1 $2: fanstore ${fs[*]}  tmpfs ${nat[*]}${sq:+  squashfuse ${sq[*]}}"
+	line "$1" fanstore "$2" "${fs[@]}"
+	line "$1" tmpfs "$2" "${nat[@]}"
+	[ ${#sq[@]} -eq 0 ] || line "$1" squashfuse "$2" "${sq[@]}"
+}
 
-measure fs fan j_t4k "$RB" stat "$W/t4k.fanstore" "$secs"
-measure nat "$RB" stat "$W/t4k.native" "$secs"
-echo "stat/s: fanstore ${fs[*]}  tmpfs ${nat[*]}"
-line stat fanstore calls/s "${fs[@]}"
-line stat tmpfs calls/s "${nat[@]}"
+# ---- first and later epoch: a new job, two fresh processes, each file once
+# epochs GROUP UNIT MODE T: MODE (read or stat) over tree T, the systems
+# in turn within each repetition
+epochs() {
+	local g=$1 u=$2 mode=$3 t=$4 k=$3:$4
+	local -a f1=() f2=() n1=() n2=() s1=() s2=()
+	for r in $(seq "$reps"); do
+		newjob "$t"
+		rb "$k" "$g fanstore first, rep $r" fan "$W/run_fs" "$RB" "$mode" "$W/$t.fanstore" 0; f1+=("$R_RATE")
+		rb "$k" "$g fanstore later, rep $r" fan "$W/run_fs" "$RB" "$mode" "$W/$t.fanstore" 0; f2+=("$R_RATE")
+		rb "$k" "$g tmpfs first, rep $r" "$RB" "$mode" "$W/$t.fresh" 0; n1+=("$R_RATE")
+		rb "$k" "$g tmpfs later, rep $r" "$RB" "$mode" "$W/$t.fresh" 0; n2+=("$R_RATE")
+		if [ $squash = 1 ] && [ -f "$W/$t.squash" ]; then
+			sq_mount
+			rb "$k" "$g squashfuse first, rep $r" "$RB" "$mode" "$W/$t.squash" 0; s1+=("$R_RATE")
+			rb "$k" "$g squashfuse later, rep $r" "$RB" "$mode" "$W/$t.squash" 0; s2+=("$R_RATE")
+			sq_umount
+		fi
+	done
+	fs=("${f1[@]}") nat=("${n1[@]}") sq=("${s1[@]}"); emit "${g}_first" "$u"
+	fs=("${f2[@]}") nat=("${n2[@]}") sq=("${s2[@]}"); emit "${g}_later" "$u"
+}
+epochs read100k files/s read t100k
+epochs read4k files/s read t4k
+epochs stat calls/s stat t4k
 
-measure fs fan j_tdir "$RB" readdir "$MNT/big" "$secs"
-measure nat "$RB" readdir "$W/tdir/big" "$secs"
-echo "readdir entries/s: fanstore ${fs[*]}  tmpfs ${nat[*]}"
-line readdir20k fanstore entries/s "${fs[@]}"
-line readdir20k tmpfs entries/s "${nat[@]}"
+# ---- long-lived: one process loops for $secs after an unmeasured pass
+# (page cache and, for FanStore, the node's one-time crc check are warm)
+# loops GROUP UNIT KEY FS_JOB FS_LIST NAT_LIST [SQ_LIST]: KEY's mode
+# (read or stat) over the lists, the systems in turn within each repetition
+loops() {
+	local g=$1 u=$2 k=$3 job=$4 fl=$5 nl=$6 sl=${7:-} mode=${3%%:*}
+	fs=() nat=() sq=()
+	fan "$job" "$RB" "$mode" "$fl" 0 >/dev/null
+	"$RB" "$mode" "$nl" 0 >/dev/null
+	[ -z "$sl" ] || "$RB" "$mode" "$sl" 0 >/dev/null
+	for r in $(seq "$reps"); do
+		rb "$k" "$g fanstore, rep $r" fan "$job" "$RB" "$mode" "$fl" "$secs"; fs+=("$R_RATE")
+		rb "$k" "$g tmpfs, rep $r" "$RB" "$mode" "$nl" "$secs"; nat+=("$R_RATE")
+		[ -z "$sl" ] || { rb "$k" "$g squashfuse, rep $r" "$RB" "$mode" "$sl" "$secs"; sq+=("$R_RATE"); }
+	done
+	emit "${g}_loop" "$u"
+}
+for t in t100k t4k tdir tcomp; do cp -a "$W/p_$t" "$W/j_$t"; done
+[ $squash = 0 ] || sq_mount
+sql() { [ $squash = 0 ] || echo "$W/$1.squash"; }
+loops read100k files/s read:t100k "$W/j_t100k" "$W/t100k.fanstore" "$W/t100k.native" "$(sql t100k)"
+loops read4k files/s read:t4k "$W/j_t4k" "$W/t4k.fanstore" "$W/t4k.native" "$(sql t4k)"
+sq_umount
+loops stat calls/s stat:t4k "$W/j_t4k" "$W/t4k.fanstore" "$W/t4k.native"
 
-measure2 fs fan j_tcomp "$RB" read "$W/tcomp.fanstore" "$secs"
-measure plain "$RB" inflate "$W/j_tcomp/fs_0000" "$secs"
-echo "compressed MB/s: fanstore ${fs[*]}  libdeflate ${plain[*]}"
-line deflate100k fanstore MB/s "${fs[@]}"
-line deflate100k libdeflate MB/s "${plain[@]}"
-
-# outside the prefix: interleave the two so drift hits both alike
-a=() b=() c=() d=()
-for _ in $(seq "$reps"); do
-	a+=("$(fan j_t4k "$RB" stat "$W/outside.list" "$secs")")
-	b+=("$("$RB" stat "$W/outside.list" "$secs")")
-	c+=("$(fan j_t4k "$RB" read "$W/t4k.native" "$secs" | awk '{print $1}')")
-	d+=("$("$RB" read "$W/t4k.native" "$secs" | awk '{print $1}')")
-done
-echo "outside stat/s: preloaded ${a[*]}  plain ${b[*]}"
-echo "outside 4 KB files/s: preloaded ${c[*]}  plain ${d[*]}"
-line outside_stat fanstore calls/s "${a[@]}"
-line outside_stat plain calls/s "${b[@]}"
-line outside_read4k fanstore files/s "${c[@]}"
-line outside_read4k plain files/s "${d[@]}"
+# readdir, compressed reads, calls outside the prefix: alternating pairs
+# pair GROUP UNIT KEY NAME_A NAME_B -- CMD_A... -- CMD_B...: reps
+# alternating runs of the two, after an unmeasured one of CMD_A with SECONDS
+# 0; the figure is R_RATE, or R_MBS when FIELD=R_MBS
+pair() {
+	local g=$1 u=$2 k=$3 na=$4 nb=$5 i
+	shift 6
+	local -a ca=() cb=() a=() b=()
+	while [ "$1" != -- ]; do ca+=("$1"); shift; done
+	shift
+	cb=("$@")
+	"${ca[@]:0:${#ca[@]}-1}" 0 >/dev/null
+	for i in $(seq "$reps"); do
+		rb "$k" "$g $na, rep $i" "${ca[@]}"; a+=("${!FIELD}")
+		rb "$k" "$g $nb, rep $i" "${cb[@]}"; b+=("${!FIELD}")
+	done
+	echo "$g $u: $na ${a[*]}  $nb ${b[*]}"
+	line "$g" "$na" "$u" "${a[@]}"
+	line "$g" "$nb" "$u" "${b[@]}"
+}
+FIELD=R_RATE
+pair readdir20k_loop entries/s readdir:tdir fanstore tmpfs \
+	-- fan "$W/j_tdir" "$RB" readdir "$MNT/big" "$secs" -- "$RB" readdir "$W/tdir/big" "$secs"
+FIELD=R_MBS
+pair deflate100k_loop MB/s read:tcomp fanstore libdeflate \
+	-- fan "$W/j_tcomp" "$RB" read "$W/tcomp.fanstore" "$secs" -- "$RB" inflate "$W/j_tcomp/fs_0000" "$secs"
+FIELD=R_RATE
+pair outside_stat_loop calls/s stat:outside fanstore plain \
+	-- fan "$W/j_t4k" "$RB" stat "$W/outside.list" "$secs" -- "$RB" stat "$W/outside.list" "$secs"
+pair outside_read4k_loop files/s read:t4k fanstore plain \
+	-- fan "$W/j_t4k" "$RB" read "$W/t4k.native" "$secs" -- "$RB" read "$W/t4k.native" "$secs"

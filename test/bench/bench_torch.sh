@@ -1,22 +1,32 @@
 #!/usr/bin/env bash
 # bench_torch.sh [--quick]: the PyTorch example (examples/train.py) on a
-# synthetic ImageNet-like JPEG tree, read three ways in the same run:
+# synthetic ImageNet-like JPEG tree, read up to four ways in the same run:
 #   fanstore    mpirun fanstore-exec --data PACKED -- train.py /fanstore/train
 #   fanstore-remote  the same with each rank on its own "node" (a private
 #               mount namespace and tmpfs: reads of other ranks' partitions
 #               cross MPI); full mode, as root, with 2 or more ranks
 #   tmpfs       the original tree copied to /dev/shm, read directly
 #   squashfuse  a squashfs image of the tree mounted with squashfuse_ll
-#               (mounted afresh for every run, as a job would; skipped when
-#               FUSE does not work here)
-# Figures (median, min, max over the repetitions):
+#               (mounted afresh for every run, as a job would; full mode
+#               only; skipped when FUSE does not work here)
+# Every run is a new job (FanStore: a new job directory, nothing verified;
+# squashfuse: a fresh mount) of EPOCHS epochs.  Figures (median, min, max
+# over the repetitions; the systems alternate within each repetition):
 #   torch_train  images/s of training (small CNN, DataLoader workers)
 #   torch_wait   seconds the training loop waited for data (all batches)
 #   torch_job    seconds for the whole command (FanStore: load included)
 #   torch_load   images/s of the DataLoader alone, JPEG decode included
 #   torch_bytes  images/s of the DataLoader reading file bytes only
+# all with new DataLoader workers every epoch (PyTorch's default, what
+# training usually does), and
+#   torch_load_persist, torch_bytes_persist
+#                the same with persistent_workers=True (workers, and what
+#                they have mapped, live through the epochs)
+# Each run must report every image of every epoch, and in bytes mode the
+# bytes of the tree EPOCHS times, or the benchmark fails.
 # Settings (environment): TORCH_BENCH_CLASSES, TORCH_BENCH_IMAGES (per class),
 # TORCH_BENCH_REPS, TORCH_BENCH_EPOCHS, TORCH_BENCH_NP, TORCH_BENCH_WORKERS,
+# TORCH_BENCH_MODES (from: train load load_persist bytes bytes_persist),
 # TORCH_BENCH_TIMEOUT (seconds one run may take, default 600).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -27,10 +37,12 @@ B=${B:-build}
 quick=
 [ "${1:-}" = --quick ] && quick=1
 if [ -n "$quick" ]; then
-  classes=8 images=20 reps=1 epochs=1 np=1 workers=2 modes="train"
+  classes=8 images=20 reps=1 epochs=2 np=1 workers=2 modes="bytes bytes_persist"
 else
-  classes=10 images=100 reps=3 epochs=2 np=2 workers=1 modes="train load bytes"
+  classes=10 images=100 reps=3 epochs=2 np=2 workers=1
+  modes="train load load_persist bytes bytes_persist"
 fi
+modes=${TORCH_BENCH_MODES:-$modes}
 classes=${TORCH_BENCH_CLASSES:-$classes}
 images=${TORCH_BENCH_IMAGES:-$images}
 reps=${TORCH_BENCH_REPS:-$reps}
@@ -56,10 +68,13 @@ cleanup() {
 }
 trap cleanup EXIT
 cp -a "$D/images" "$W/images"
+mkdir -p "$W/cache"
 
 systems="fanstore tmpfs"
 fuse_note=
-if ! command -v squashfuse_ll >/dev/null || ! command -v mksquashfs >/dev/null; then
+if [ -n "$quick" ]; then
+  fuse_note="not in --quick (bench_read's quick run has it)"
+elif ! command -v squashfuse_ll >/dev/null || ! command -v mksquashfs >/dev/null; then
   fuse_note="squashfuse_ll or mksquashfs is not installed (apt-get install squashfuse squashfs-tools)"
 elif [ ! -e /dev/fuse ]; then
   fuse_note="/dev/fuse is missing (FUSE does not work here)"
@@ -91,8 +106,10 @@ launch() {
   local sys=$1
   shift
   case "$sys" in
-    fanstore) "${TO[@]}" "$MPIRUN" -np "$np" "$EXEC" --data "$D/packed" --mount /fanstore -- \
-                "$PY" "$@" /fanstore/train ;;
+    # a cache of its own in /dev/shm: other jobs' launchers on this host
+    # (another FanStore version's stale-directory cleanup) leave it alone
+    fanstore) FANSTORE_CACHE=$W/cache "${TO[@]}" "$MPIRUN" -np "$np" "$EXEC" --data "$D/packed" \
+                --mount /fanstore -- "$PY" "$@" /fanstore/train ;;
     fanstore-remote)
       # each rank its own "node" (private mount namespace and tmpfs cache):
       # half the reads, or (np-1)/np of them, cross MPI to another rank
@@ -107,23 +124,36 @@ launch() {
   esac
 }
 
+# What every run must read: each image of the tree once per epoch (the
+# DistributedSampler pads to a multiple of the ranks), and in bytes mode
+# the tree's bytes once per epoch (checked when nothing is padded).
+nimg=$(find "$D/images/train" -type f | wc -l)
+want_images=$(( (nimg + np - 1) / np * np * epochs ))
+want_bytes=-1
+[ $(( nimg % np )) -ne 0 ] || want_bytes=$(( $(find "$D/images/train" -type f -printf '%s\n' | awk '{s += $1} END {printf "%d", s}') * epochs ))
+
 # one SYSTEM MODE: run train.py once; adds its figures.
 one() {
-  local sys=$1 mode=$2 json=$W/run.json t0 t1
+  local sys=$1 mode=$2 json=$W/run.json t0 t1 flags=()
+  [ "${mode%_persist}" = "$mode" ] || flags=(--persistent-workers)
   rm -f "$json"
   t0=$(date +%s.%N)
-  launch "$sys" examples/train.py --mode "$mode" --epochs "$epochs" --workers "$workers" \
-    --batch-size 32 --quiet --json "$json" || die "$sys $mode: the run failed (or took over ${TO[3]} s)"
+  launch "$sys" examples/train.py --mode "${mode%_persist}" "${flags[@]}" --epochs "$epochs" \
+    --workers "$workers" --batch-size 32 --quiet --json "$json" \
+    || die "$sys $mode: the run failed (or took over ${TO[3]} s)"
   t1=$(date +%s.%N)
   [ -s "$json" ] || die "$sys $mode: train.py wrote no summary"
-  read -r ips wait < <("$PY" -c 'import json,sys; r=json.load(open(sys.argv[1]));
-print(r["images_per_s"], r["data_wait_s"] + r["first_batch_s"])' "$json")
+  read -r ips wait nimages nbytes < <("$PY" -c 'import json,sys; r=json.load(open(sys.argv[1]));
+print(r["images_per_s"], r["data_wait_s"] + r["first_batch_s"], r["images"], r["bytes"])' "$json")
+  [ "$nimages" = "$want_images" ] || die "$sys $mode: read $nimages images, expected $want_images"
+  [ "${mode%_persist}" != bytes ] || [ "$want_bytes" = -1 ] || [ "$nbytes" = "$want_bytes" ] \
+    || die "$sys $mode: read $nbytes bytes, the tree has $want_bytes over $epochs epoch(s)"
   case "$mode" in
     train) add torch_train "$sys" "$ips"; add torch_wait "$sys" "$wait"
            add torch_job "$sys" "$(awk -v a="$t0" -v b="$t1" 'BEGIN{print b-a}')" ;;
     *) add "torch_$mode" "$sys" "$ips" ;;
   esac
-  printf '  %-15s %-5s %8.1f images/s  data wait %6.2f s\n' "$sys" "$mode" "$ips" "$wait"
+  printf '  %-15s %-13s %8.1f images/s  data wait %6.2f s\n' "$sys" "$mode" "$ips" "$wait"
 }
 
 for ((rep = 1; rep <= reps; rep++)); do
@@ -134,7 +164,7 @@ for ((rep = 1; rep <= reps; rep++)); do
 done
 
 units() { case "$1" in torch_wait|torch_job) echo s ;; *) echo images/s ;; esac; }
-for g in torch_train torch_wait torch_job torch_load torch_bytes; do
+for g in torch_train torch_wait torch_job torch_load torch_load_persist torch_bytes torch_bytes_persist; do
   for sys in $systems; do
     [ -n "${vals[$g/$sys]:-}" ] || continue
     # shellcheck disable=SC2086

@@ -16,14 +16,57 @@ other row is a baseline; the first baseline is the group's reference
 ("ratio" = median / reference median).  "gain" is how many times better
 FanStore is than a baseline: higher is better for rates (units ending in
 "/s"), lower for everything else (times, bytes, percent).
+
+A group's name says its access pattern (PATTERNS below): GROUP_first and
+GROUP_later are what training does (a fresh process reads each file once,
+in a new job / later in the same job), torch_* the PyTorch DataLoader
+(torch_*_persist with persistent workers), GROUP_loop a long-lived process
+after a warm-up pass (secondary).  The report prints a headline table of
+the training patterns first, then every row section by section; the JSON
+holds the same rows, each with its pattern and section.
 """
 import json
 import os
 import platform
+import re
 import statistics
 import subprocess
 import sys
 import time
+
+
+# (section, pattern label, group name regex); the first match wins, and the
+# sections print in this order.
+PATTERNS = (
+    ("training", "first epoch", r"_first$"),
+    ("training", "later epoch", r"_later$"),
+    ("dataloader", "persistent workers", r"^torch_.*_persist$"),
+    ("dataloader", "new workers each epoch", r"^torch_"),
+    ("secondary", "long-lived", r"_loop$"),
+    ("other", "", r""),
+)
+SECTIONS = {
+    "training": "What training does: a fresh process reads each file once (first epoch: "
+                "in a new job; later epoch: in the same job)",
+    "dataloader": "PyTorch DataLoader (new workers each epoch, or persistent workers)",
+    "secondary": "Secondary: one long-lived process after a warm-up pass",
+    "other": "Launcher, packer and the rest",
+}
+HEADLINE = ("training", "dataloader")
+
+
+def pattern(group):
+    """(section, pattern label) of a group name."""
+    for sec, label, rx in PATTERNS:
+        if re.search(rx, group):
+            return sec, label
+    return "other", ""
+
+
+def by_section(rows):
+    """Rows reordered section by section (groups keep their order within)."""
+    order = [p[0] for p in PATTERNS]
+    return sorted(rows, key=lambda r: order.index(r["section"]))
 
 
 def die(msg, code=2):
@@ -85,13 +128,16 @@ def parse(lines, source="-"):
             print("report.py: %s:%d: skipping malformed BENCH line (%s): %r"
                   % (source, no, e, line), file=sys.stderr)
             continue
+        sec, label = pattern(f[1])
         rows.append(dict(group=f[1], name=f[2], unit=f[3], median=med, min=lo, max=hi,
-                         reps=reps, source=os.path.basename(source)))
+                         reps=reps, section=sec, pattern=label, source=os.path.basename(source)))
     return rows
 
 
 def analyse(rows):
-    """Adds ratio and gain to rows; returns the FanStore-vs-baseline comparisons."""
+    """Adds ratio and gain to rows; returns the comparisons: the group's
+    "fanstore" row against every baseline, and any other FanStore row
+    ("fanstore-remote", ...) against the reference baseline."""
     groups = {}
     for r in rows:
         groups.setdefault(r["group"], []).append(r)
@@ -105,43 +151,82 @@ def analyse(rows):
             r["ratio"] = (r["median"] / ref["median"]
                           if ref and ref["median"] and ref["unit"] == r["unit"] else None)
             r["gain"] = None
-        if not fs_main:
-            continue
-        for b in base:
-            if b["unit"] != fs_main["unit"] or not b["median"] or not fs_main["median"]:
+        pairs = [(fs_main, b) for b in base] if fs_main else []
+        pairs += [(f, ref) for f in fs if f is not fs_main and ref]
+        for f, b in pairs:
+            if b["unit"] != f["unit"] or not b["median"] or not f["median"]:
                 continue
             if higher_is_better(b["unit"]):
-                gain = fs_main["median"] / b["median"]
+                gain = f["median"] / b["median"]
             else:
-                gain = b["median"] / fs_main["median"]
-            b["gain"] = gain
-            comps.append(dict(group=g, fanstore=fs_main["name"], baseline=b["name"],
-                              unit=b["unit"], fanstore_median=fs_main["median"],
-                              baseline_median=b["median"], gain=gain))
+                gain = b["median"] / f["median"]
+            if f is fs_main:
+                b["gain"] = gain
+            comps.append(dict(group=g, section=f["section"], pattern=f["pattern"],
+                              fanstore=f["name"], baseline=b["name"], unit=b["unit"],
+                              fanstore_median=f["median"], fanstore_min=f["min"],
+                              fanstore_max=f["max"], baseline_median=b["median"],
+                              baseline_min=b["min"], baseline_max=b["max"], gain=gain))
     return comps
 
 
+def label(c):
+    """"vs BASELINE", or "NAME vs BASELINE" for a FanStore row other than "fanstore"."""
+    return ("" if c["fanstore"] == "fanstore" else c["fanstore"] + " ") + "vs " + c["baseline"]
+
+
+def columns(widths, cells, left):
+    """One fixed-column line: the first LEFT cells left-aligned, the rest right."""
+    s = "  ".join(("%-*s" if i < left else "%*s") % (w, c)
+                  for i, (w, c) in enumerate(zip(widths, cells)))
+    return s.rstrip()
+
+
+def headline(comps):
+    """The training patterns, FanStore against each baseline, min and max beside
+    each median: the first table to quote."""
+    cs = [c for c in comps if c["section"] in HEADLINE]
+    if not cs:
+        return ""
+    head = ("group", "pattern", "unit", "fanstore", "median", "min", "max",
+            "baseline", "median", "min", "max", "gain")
+    w = [max([5] + [len(c[k]) for c in cs]) for k in ("group", "pattern", "unit", "fanstore")]
+    w[1] = max(w[1], 7)
+    wb = max([8] + [len(c["baseline"]) for c in cs])
+    w = w + [12, 12, 12, wb, 12, 12, 12, 7]
+    out = [columns(w, head[:7], 4) + "  " + columns(w[7:], head[7:], 1), "-" * (sum(w) + 2 * 11)]
+    last = None
+    for c in sorted(cs, key=lambda c: HEADLINE.index(c["section"])):
+        if last is not None and c["section"] != last:
+            out.append("")
+        last = c["section"]
+        out.append(columns(w, (c["group"], c["pattern"], c["unit"], c["fanstore"],
+                               fmt_num(c["fanstore_median"]), fmt_num(c["fanstore_min"]),
+                               fmt_num(c["fanstore_max"])), 4) + "  " +
+                   columns(w[7:], (c["baseline"], fmt_num(c["baseline_median"]),
+                                   fmt_num(c["baseline_min"]), fmt_num(c["baseline_max"]),
+                                   "%.2fx" % c["gain"]), 1))
+    return "\n".join(out)
+
+
 def table(rows):
+    """Every row, section by section, each section under its title."""
     head = ("group", "name", "unit", "median", "min", "max", "reps", "ratio", "gain")
     w = (max([16] + [len(r["group"]) for r in rows]), max([12] + [len(r["name"]) for r in rows]),
          max([9] + [len(r["unit"]) for r in rows]), 12, 12, 12, 5, 7, 7)
-    out = []
-
-    def emit(cells):
-        s = "%-*s  %-*s  %-*s" % (w[0], cells[0], w[1], cells[1], w[2], cells[2])
-        s += "".join("  %*s" % (wi, c) for wi, c in zip(w[3:], cells[3:]))
-        out.append(s.rstrip())
-    emit(head)
-    out.append("-" * (sum(w) + 2 * (len(w) - 1)))
-    last = None
-    for r in rows:
-        if last is not None and r["group"] != last:
+    out = [columns(w, head, 3), "-" * (sum(w) + 2 * (len(w) - 1))]
+    last = sec = None
+    for r in by_section(rows):
+        if r["section"] != sec:
+            sec = r["section"]
+            out += ["", "## " + SECTIONS[sec]]
+        elif r["group"] != last:
             out.append("")
         last = r["group"]
-        emit((r["group"], r["name"], r["unit"], fmt_num(r["median"]), fmt_num(r["min"]),
-              fmt_num(r["max"]), str(r["reps"]),
-              "%.2f" % r["ratio"] if r["ratio"] is not None else "-",
-              "%.2fx" % r["gain"] if r["gain"] is not None else "-"))
+        out.append(columns(w, (r["group"], r["name"], r["unit"], fmt_num(r["median"]),
+                               fmt_num(r["min"]), fmt_num(r["max"]), str(r["reps"]),
+                               "%.2f" % r["ratio"] if r["ratio"] is not None else "-",
+                               "%.2fx" % r["gain"] if r["gain"] is not None else "-"), 3))
     return "\n".join(out)
 
 
@@ -175,7 +260,7 @@ def chart_matplotlib(comps, png, title):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     import matplotlib.ticker  # noqa: F401
-    labels = ["%s (%s): vs %s" % (c["group"], c["unit"], c["baseline"]) for c in comps]
+    labels = ["%s (%s): %s" % (c["group"], c["unit"], label(c)) for c in comps]
     gains = [c["gain"] for c in comps]
     fig, ax = plt.subplots(figsize=(9, 0.42 * len(comps) + 1.6), dpi=110)
     ys = list(range(len(comps)))[::-1]
@@ -209,8 +294,8 @@ def chart_gnuplot(comps, png, title):
         for i, c in enumerate(comps):
             g = c["gain"]
             colour = 0x2E7D32 if g >= 1 else 0xF9A825 if g >= 0.8 else 0xC62828
-            f.write('%d "%s (%s): vs %s" %g %d\n'
-                    % (n - 1 - i, c["group"], c["unit"], c["baseline"], g, colour))
+            f.write('%d "%s (%s): %s" %g %d\n'
+                    % (n - 1 - i, c["group"], c["unit"], label(c), g, colour))
     gains = [c["gain"] for c in comps] + [1.0]
     script = """set terminal pngcairo size 1000,%d font ",9" noenhanced
 set output "%s"
@@ -272,13 +357,20 @@ def cmd_report(argv):
     if not rows:
         die("no BENCH lines found in %s" % (" ".join(a.files) or "standard input"), 1)
     comps = analyse(rows)
+    order = [p[0] for p in PATTERNS]
+    comps.sort(key=lambda c: order.index(c["section"]))
+    head = headline(comps)
+    if head:
+        print("Training patterns, FanStore against each baseline (median, min, max of the "
+              "repetitions; gain > 1: FanStore better):\n")
+        print(head + "\n")
     print(table(rows))
     if comps:
         print("\nFanStore against each baseline (gain > 1: FanStore better):")
         wg = max(len(c["group"]) for c in comps)
-        wb = max(len(c["baseline"]) for c in comps)
+        wl = max(len(label(c)) for c in comps)
         for c in comps:
-            print("  %-*s  vs %-*s  %8.2fx" % (wg, c["group"], wb, c["baseline"], c["gain"]))
+            print("  %-*s  %-*s  %8.2fx" % (wg, c["group"], wl, label(c), c["gain"]))
     tool = None
     if a.png:
         tool = chart(comps, a.png, a.title)
@@ -286,7 +378,8 @@ def cmd_report(argv):
             print("\nchart: %s (%s)" % (a.png, tool))
     if a.json:
         doc = dict(generated=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-                   machine=machine(), results=rows, comparisons=comps,
+                   machine=machine(), sections=SECTIONS, results=by_section(rows),
+                   comparisons=comps, headline=[c for c in comps if c["section"] in HEADLINE],
                    chart=a.png if tool else None)
         with open(a.json, "w") as f:
             json.dump(doc, f, indent=1)
