@@ -23,10 +23,11 @@
  * a SIGCHLD to this process (the loop reads signals through a signalfd).
  *
  * Bounds: MPI_Comm_spawn_multiple returns only once every spawned process
- * has called MPI_Init; a command that never does would hold it forever,
- * so when it has not returned after --timeout seconds (or the command has
- * not connected --timeout seconds after it did) the watcher says so and
- * calls MPI_Abort.  A spawned process that dies or exits non-zero makes
+ * has called MPI_Init; a command that never does would hold it forever
+ * (Open MPI does not fail the spawn when one exits 0 first), so when the
+ * command ends before the spawn returned, or the spawn has not returned
+ * after --timeout seconds, or the command has not connected --timeout
+ * seconds after it did, the watcher says so and calls MPI_Abort.  A spawned process that dies or exits non-zero makes
  * Open MPI's mpirun end the whole job with that status itself.
  */
 #include <errno.h>
@@ -94,10 +95,16 @@ static void finish(struct fx_spawn *sp, int status)
 	kill(getpid(), SIGCHLD);   /* wakes the serve loop's signalfd */
 }
 
-static void give_up(struct fx_spawn *sp, const char *why)
+/* The command cannot become an MPI job: say why, and end the whole job
+ * (the main thread may be inside MPI_Comm_spawn_multiple for good). */
+static void give_up(struct fx_spawn *sp, const char *why, int status)
 {
 	struct fx_ctx *c = sp->c;
-	fx_errf(c, "%s %s within %u s (--timeout); stopping the job", c->opt.cmd[0], why, c->opt.timeout);
+	if (status >= 0)
+		fx_errf(c, "%s exited with status %d without calling MPI_Init: --mpi is for MPI programs; run other commands without --mpi",
+			c->opt.cmd[0], status);
+	else
+		fx_errf(c, "%s %s within %u s (--timeout); stopping the job", c->opt.cmd[0], why, c->opt.timeout);
 	unlink(sp->path);
 	fx_jobdir_remove(c);
 	MPI_Abort(c->world, FX_EXIT_FAIL);
@@ -177,6 +184,8 @@ static void *watch(void *arg)
 			int v = read_status(conn, &have);
 			if (v >= 0)
 				code = v;
+			if (!atomic_load(&sp->spawned))
+				give_up(sp, "", have ? code : 128 + SIGKILL);
 			if (have) {
 				FX_INFO(c, "spawned %s (pid %d) exited with status %d", c->opt.cmd[0], (int)pid, code);
 				finish(sp, (code & 0xff) << 8);
@@ -189,12 +198,12 @@ static void *watch(void *arg)
 		}
 		double now = fx_now();
 		if (!atomic_load(&sp->spawned) && now - t0 > c->opt.timeout)
-			give_up(sp, "did not call MPI_Init");
+			give_up(sp, "did not call MPI_Init", -1);
 		if (atomic_load(&sp->spawned) && !pid) {
 			if (!connected_by)
 				connected_by = now + c->opt.timeout;
 			else if (now > connected_by)
-				give_up(sp, "called MPI_Init but never reached this launcher (is it linked statically, or did it unset LD_PRELOAD?)");
+				give_up(sp, "called MPI_Init but never reached this launcher (is it linked statically, or did it unset LD_PRELOAD?)", -1);
 		}
 	}
 	if (conn >= 0)
@@ -328,6 +337,8 @@ static int spawn(struct fx_ctx *c, struct fx_spawn *sp, const char *mine, int le
 		maxprocs[i] = 1;
 		MPI_Info_create(&infos[i]);
 		MPI_Info_set(infos[i], "host", host);
+		/* Open MPI: the launchers fill the slots, and mostly sleep */
+		MPI_Info_set(infos[i], "map_by", ":OVERSUBSCRIBE");
 	}
 	rc = MPI_Comm_spawn_multiple(n, cmds, argvs, maxprocs, infos, 0, sp->comm, &sp->inter,
 				     root ? errs : MPI_ERRCODES_IGNORE);
@@ -394,8 +405,11 @@ int fx_spawn_start(struct fx_ctx *c, const char *lib, const char *addr, int port
 		char msg[MPI_MAX_ERROR_STRING] = "";
 		int mlen = 0;
 		MPI_Error_string(mrc, msg, &mlen);
+		/* the other ranks may still be inside the spawn: end them too */
 		fx_errf(c, "cannot spawn %s as an MPI job: %s", c->opt.cmd[0], msg);
-		return FX_EXIT_FAIL;
+		unlink(sp->path);
+		fx_jobdir_remove(c);
+		MPI_Abort(c->world, FX_EXIT_FAIL);
 	}
 	FX_INFO(c, "spawned %s as rank %d of a new MPI job in %.2f s", c->opt.cmd_path, c->rank, fx_now() - t);
 	return 0;
