@@ -41,7 +41,7 @@ def files_under(top):
 
 def digest(rel, data):
     """A file's contribution: order-free, so ranks can sum them."""
-    return zlib.crc32(data, zlib.crc32(rel.encode())) + (len(data) << 32)
+    return zlib.crc32(data, zlib.crc32(os.fsencode(rel))) + (len(data) << 32)
 
 
 def read_plain(top, mine):
