@@ -207,7 +207,18 @@ static int pid_is_launcher(long pid)
 	if (!fgets(comm, sizeof comm, f))
 		comm[0] = 0;
 	fclose(f);
-	return strncmp(comm, "fanstore-exec", 13) == 0;
+	if (strncmp(comm, "fanstore-exec", 13) != 0)
+		return 0;
+	/* a launcher killed a moment ago may not be reaped yet */
+	char st[256] = "";
+	snprintf(path, sizeof path, "/proc/%ld/stat", pid);
+	f = fopen(path, "r");
+	if (f && !fgets(st, sizeof st, f))
+		st[0] = 0;
+	if (f)
+		fclose(f);
+	const char *rp = strrchr(st, ')');
+	return !(rp && rp[1] == ' ' && rp[2] == 'Z');
 }
 
 /* 1 when the job directory's launchers are gone from this host. */
