@@ -51,7 +51,7 @@ void fx_usage(const struct fx_ctx *c, FILE *out)
 "  -p, --progress      show the load as it goes\n"
 "  -k, --keep          keep the job directory after the job [" FS_ENV_KEEP "=1]\n"
 "  -r, --replicas R    hold every scatter partition on R ranks (default 1)\n"
-"  -t, --timeout SEC   seconds a remote read may take before it fails\n"
+"  -t, --timeout SEC   seconds a remote read may take before it fails\n""                      (--mpi: also seconds until COMMAND calls MPI_Init)\n"
 "                      [" FS_ENV_TIMEOUT ", default %d]\n"
 "      --mpi           COMMAND is an MPI program: spawn it as an MPI job of\n"
 "                      its own, one process per rank on that rank's node\n"
