@@ -45,3 +45,26 @@ for np in 2 3; do
   ok "$np ranks as $np nodes: remote reads over MPI while the command's own MPI works"
   for r in $(seq 0 $((np - 1))); do cache_empty "$T/c$r"; done
 done
+
+# The status comes back however the command ends and whatever it runs
+# through: a shell that execs Python (the new program reconnects from the
+# same pid), a shell that forks it, and Python leaving by os._exit.
+for wrap in 'exec "$@"' '"$@"; echo "shell after: $?"'; do
+  spawn_run 2 120 -v --mpi --data "$T/mr.ds" -- sh -c "$wrap" sh "$PY" "$MPIREAD" --check "$T/mr.tree"
+  status_is 0
+  grep -q "sharded, allreduced checksum $all, 0 differences" "$T/out" || fail "sh -c '$wrap': bad read"
+  [ "$(grep -c 'spawned sh (pid [0-9]*) exited with status 0' "$T/err")" -eq 2 ] ||
+    fail "sh -c '$wrap': a launcher did not see status 0"
+  ok "through sh -c '$wrap': read right, both statuses 0"
+done
+spawn_run 2 120 -v --mpi --data "$T/mr.ds" -- "$PY" -c '
+import os, sys
+from mpi4py import MPI
+MPI.COMM_WORLD.Barrier()
+MPI.Finalize()
+sys.stdout.flush()
+os._exit(0)'
+status_is 0
+[ "$(grep -c 'exited with status 0' "$T/err")" -eq 2 ] || fail "os._exit(0): a launcher did not see status 0"
+ok "os._exit(0) after MPI_Finalize: status 0 reported through _exit"
+cache_empty
