@@ -337,8 +337,10 @@ static int spawn(struct fx_ctx *c, struct fx_spawn *sp, const char *mine, int le
 		maxprocs[i] = 1;
 		MPI_Info_create(&infos[i]);
 		MPI_Info_set(infos[i], "host", host);
-		/* Open MPI: the launchers fill the slots, and mostly sleep */
+#if defined(OPEN_MPI)
+		/* the launchers fill the slots, and mostly sleep */
 		MPI_Info_set(infos[i], "map_by", ":OVERSUBSCRIBE");
+#endif
 	}
 	rc = MPI_Comm_spawn_multiple(n, cmds, argvs, maxprocs, infos, 0, sp->comm, &sp->inter,
 				     root ? errs : MPI_ERRCODES_IGNORE);
