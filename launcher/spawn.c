@@ -27,8 +27,10 @@
  * (Open MPI does not fail the spawn when one exits 0 first), so when the
  * command ends before the spawn returned, or the spawn has not returned
  * after --timeout seconds, or the command has not connected --timeout
- * seconds after it did, the watcher says so and calls MPI_Abort.  A spawned process that dies or exits non-zero makes
- * Open MPI's mpirun end the whole job with that status itself.
+ * seconds after it did, the watcher says so and calls MPI_Abort.  A
+ * spawned process that dies or exits non-zero makes Open MPI's mpirun end
+ * the whole job with that status itself.  With Open MPI the info key
+ * "map_by" = ":OVERSUBSCRIBE" lets the processes share the launchers' slots.
  */
 #include <errno.h>
 #include <fcntl.h>
