@@ -108,10 +108,11 @@ def main():
         if rank == 0:
             print(f"mpi_read.py: ranks disagree: {every}", file=sys.stderr)
         bad += 1
-    print(f"rank {rank}/{size}: {len(mine)} files, {nbytes} bytes, checksum {total:016x}",
-          flush=True)
-    comm.Barrier()
+    # rank 0 prints for everyone: lines of several processes may interleave
+    rows = comm.gather((len(mine), nbytes, total), root=0)
     if rank == 0:
+        for r, (nf, nb, t) in enumerate(rows):
+            print(f"rank {r}/{size}: {nf} files, {nb} bytes, checksum {t:016x}")
         print(f"mpi_read.py: {size} ranks, {len(names)} files, "
               f"{'every rank read all' if a.all else 'sharded'}, "
               f"allreduced checksum {whole:016x}, {bad} differences", flush=True)
