@@ -378,4 +378,9 @@ static inline int fsi_fail(int e)
 	return -1;
 }
 
+/* w_spawn.c: spawned by fanstore-exec --mpi (MPI_Init goes through);
+ * the MPI library's definition of name (self: ours), or NULL. */
+int fsi_spawned(void);
+void *fsi_mpi_real(const char *name, void *self);
+
 #endif

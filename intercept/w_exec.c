@@ -7,7 +7,8 @@
  * stopped; a program that will not load the library (static, set-id, or
  * another ELF class) gets the bytes in a memfd instead.  This path may run
  * in a vfork child: it allocates with mmap only and takes no locks.
- * MPI_Init is refused here.
+ * MPI_Init is refused here, unless the launcher spawned this program as an
+ * MPI job (w_spawn.c).
  */
 #include <elf.h>
 #include <stdarg.h>
@@ -401,29 +402,31 @@ int posix_spawnp(pid_t *pid, const char *file, const posix_spawn_file_actions_t 
 	return spawn(1, pid, file, fa, attr, argv, envp);
 }
 
-/* MPI belongs to fanstore-exec; a second MPI_Init in the child would hang
+/* MPI belongs to fanstore-exec unless it spawned this program as an MPI
+ * job (--mpi, w_spawn.c); a second MPI_Init in a forked command would hang
  * or abort much later, so stop now with a line that says what to do. */
 static void refuse_mpi(void)
 {
 	fsi_log("this program initialises MPI, which fanstore-exec already owns; "
-		"use torch.distributed with gloo/nccl or Horovod with gloo");
+		"run it with fanstore-exec --mpi, or use torch.distributed with gloo/nccl or Horovod with gloo");
 	_exit(1);
 }
 
 int MPI_Init(int *argc, char ***argv)
 {
-	(void)argc;
-	(void)argv;
+	int (*real)(int *, char ***) = fsi_spawned() ? (int (*)(int *, char ***))fsi_mpi_real("MPI_Init", (void *)MPI_Init) : NULL;
+	if (real)
+		return real(argc, argv);
 	refuse_mpi();
 	return 1;
 }
 
 int MPI_Init_thread(int *argc, char ***argv, int required, int *provided)
 {
-	(void)argc;
-	(void)argv;
-	(void)required;
-	(void)provided;
+	int (*real)(int *, char ***, int, int *) =
+		fsi_spawned() ? (int (*)(int *, char ***, int, int *))fsi_mpi_real("MPI_Init_thread", (void *)MPI_Init_thread) : NULL;
+	if (real)
+		return real(argc, argv, required, provided);
 	refuse_mpi();
 	return 1;
 }

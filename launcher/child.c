@@ -160,7 +160,7 @@ static int env_default(struct envb *e, const char *k, char *kv)
 	return env_put(e, kv);
 }
 
-static char **child_env(struct fx_ctx *c, const char *lib, const char *addr, int port)
+char **fx_child_env(struct fx_ctx *c, const char *lib, const char *addr, int port)
 {
 	struct envb e = {0};
 	for (char **p = environ; *p; p++) {
@@ -196,7 +196,7 @@ static char **child_env(struct fx_ctx *c, const char *lib, const char *addr, int
 	return e.v;
 }
 
-static void free_env(char **env)
+void fx_child_env_free(char **env)
 {
 	for (char **p = env; p && *p; p++)
 		free(*p);
@@ -252,10 +252,10 @@ static void __attribute__((noreturn)) exec_child(struct fx_ctx *c, char **env, p
 
 int fx_child_start(struct fx_ctx *c, const char *lib, const char *addr, int port, struct fx_child *ch)
 {
-	char **env = child_env(c, lib, addr, port);
+	char **env = fx_child_env(c, lib, addr, port);
 	struct exec_say *say = malloc(sizeof *say);
 	if (!env || !say) {
-		free_env(env);
+		fx_child_env_free(env);
 		free(say);
 		fx_errf(c, "out of memory building the command's environment");
 		return FX_EXIT_FAIL;
@@ -267,7 +267,7 @@ int fx_child_start(struct fx_ctx *c, const char *lib, const char *addr, int port
 	if (pid == 0)
 		exec_child(c, env, parent, say);
 	int e = errno;
-	free_env(env);
+	fx_child_env_free(env);
 	free(say);
 	if (pid < 0) {
 		fx_errf(c, "cannot start %s: fork: %s", c->opt.cmd[0], strerror(e));

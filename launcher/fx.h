@@ -43,6 +43,7 @@ struct fx_opts {
 	unsigned replicas;       /* --replicas, >= 1 */
 	unsigned timeout;        /* --timeout / FANSTORE_TIMEOUT, seconds */
 	int verify_always;       /* --verify / FANSTORE_VERIFY: 1 always, 0 once */
+	int mpi;                 /* --mpi / FANSTORE_MPI: spawn, not fork */
 	char **cmd;              /* the command after "--", NULL-terminated */
 	char cmd_path[PATH_MAX]; /* cmd[0] resolved against PATH */
 };
@@ -161,11 +162,13 @@ const struct fs_part *fx_part(struct fx_ctx *c, uint32_t s);
 int fx_meta_build(struct fx_ctx *c);
 
 /* ---- child.c ---- */
+struct fx_spawn;
 struct fx_child {
 	pid_t pid;
 	int status;                /* waitpid status once exited */
 	int exited;
 	int port_fd;               /* rank 0: the socket holding MASTER_PORT, or -1 */
+	struct fx_spawn *sp;       /* --mpi: the spawned command (spawn.c) */
 };
 /* The library to preload into out ("" for none); checks it exists. */
 int fx_child_lib(struct fx_ctx *c, char *out, size_t cap);
@@ -176,6 +179,24 @@ int fx_child_rendezvous(struct fx_ctx *c, char *addr, size_t addrlen, int *port,
 int fx_child_start(struct fx_ctx *c, const char *lib, const char *addr, int port,
 		   struct fx_child *ch);
 int fx_child_exit_code(const struct fx_child *ch);
+/* The command's environment (malloc'ed strings, NULL-terminated) and its
+ * release. */
+char **fx_child_env(struct fx_ctx *c, const char *lib, const char *addr, int port);
+void fx_child_env_free(char **env);
+
+/* ---- spawn.c (--mpi) ---- */
+/* Can this job spawn MPI processes?  0, or FX_EXIT_FAIL with one line
+ * saying what to run instead. */
+int fx_spawn_check(struct fx_ctx *c, const char *lib);
+/* Collectively spawn the command, one process per rank on this rank's
+ * host, as a new MPI job; ch->sp tracks it.  0 or an fx_exit code. */
+int fx_spawn_start(struct fx_ctx *c, const char *lib, const char *addr, int port,
+		   struct fx_child *ch);
+/* Serve loop: forward signal sig to the command; fold its end into ch. */
+void fx_spawn_kill(struct fx_child *ch, int sig);
+void fx_spawn_poll(struct fx_child *ch);
+/* After serving (or a failed start): stop watching, free MPI objects. */
+void fx_spawn_end(struct fx_child *ch);
 
 /* ---- serve.c ---- */
 /* Node leader: listen on JOBDIR/sock (0600); others get -1. */

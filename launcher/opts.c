@@ -21,6 +21,7 @@ static const struct option longopts[] = {
 	{"replicas", required_argument, NULL, 'r'},
 	{"timeout", required_argument, NULL, 't'},
 	{"verify", required_argument, NULL, 'y'},
+	{"mpi", no_argument, NULL, 'M'},
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
 };
@@ -51,21 +52,24 @@ void fx_usage(const struct fx_ctx *c, FILE *out)
 "  -p, --progress      show the load as it goes\n"
 "  -k, --keep          keep the job directory after the job [" FS_ENV_KEEP "=1]\n"
 "  -r, --replicas R    hold every scatter partition on R ranks (default 1)\n"
-"  -t, --timeout SEC   seconds a remote read may take before it fails\n"
+"  -t, --timeout SEC   seconds a remote read may take before it fails\n""                      (--mpi: also seconds until COMMAND calls MPI_Init)\n"
 "                      [" FS_ENV_TIMEOUT ", default %d]\n"
 "      --verify WHEN   when a stored (uncompressed) file's checksum is checked:\n"
 "                      once: on the node's first read of it (default);\n"
 "                      always: on every read from the cache (a file read in\n"
 "                      pieces: once per open); compressed files are checked\n"
 "                      on every decode either way [" FS_ENV_VERIFY "=once|always]\n"
+"      --mpi           COMMAND is an MPI program: spawn it as an MPI job of\n"
+"                      its own, one process per rank on that rank's node\n"
+"                      (needs mpirun) [" FS_ENV_MPI "=1]\n"
 "  -h, --help          this text\n"
 "\n"
 "COMMAND gets LD_PRELOAD with libfanstore.so (from ../lib next to this\n"
 "program; FANSTORE_LIB=PATH overrides, FANSTORE_LIB= empty preloads nothing),\n"
 "FANSTORE_JOBDIR, FANSTORE_MOUNT, and RANK, WORLD_SIZE, LOCAL_RANK,\n"
 "LOCAL_WORLD_SIZE, MASTER_ADDR, MASTER_PORT for torch.distributed unless set.\n"
-"fanstore-exec owns MPI: a COMMAND that starts MPI itself is refused; use\n"
-"torch.distributed with gloo or nccl, or Horovod with gloo.\n"
+"fanstore-exec owns MPI: a COMMAND that starts MPI itself is refused unless\n"
+"run with --mpi; or use torch.distributed with gloo or nccl, or Horovod with gloo.\n"
 "\n"
 "exit status: COMMAND's; 127 when COMMAND is not found, 126 when it cannot\n"
 "be run, 2 for a bad command line, 1 when the load fails (every rank).\n",
@@ -125,6 +129,8 @@ static int from_env(struct fx_ctx *c)
 	}
 	v = env_or(FS_ENV_KEEP, NULL);
 	o->keep = v && strcmp(v, "0") != 0;
+	v = env_or(FS_ENV_MPI, NULL);
+	o->mpi = v && strcmp(v, "0") != 0;
 	v = env_or(FS_ENV_TIMEOUT, NULL);
 	if (v && parse_uint(v, 1, 86400 * 7, &o->timeout))
 		return usage_error(c, FS_ENV_TIMEOUT "=%s: expected seconds (1 or more)", v);
@@ -180,6 +186,7 @@ int fx_opts_parse(struct fx_ctx *c, int argc, char **argv)
 			if (parse_verify(optarg, &c->opt.verify_always))
 				return usage_error(c, "--verify %s: expected once or always", optarg);
 			break;
+		case 'M': c->opt.mpi = 1; break;
 		case 'h': help = 1; break;
 		case ':':
 			return usage_error(c, "option %s needs a value", argv[optind - 1]);

@@ -101,6 +101,8 @@ static int setup(struct fx_ctx *c, int sfd, char *lib, struct fx_child *ch, int 
 	int rc = phase(c, sfd, check_command(c));
 	if (!rc)
 		rc = phase(c, sfd, fx_child_lib(c, lib, PATH_MAX));
+	if (!rc && c->opt.mpi)
+		rc = phase(c, sfd, fx_spawn_check(c, lib));
 	if (!rc)
 		rc = phase(c, sfd, read_manifest(c));
 	if (!rc)
@@ -125,7 +127,8 @@ static int setup(struct fx_ctx *c, int sfd, char *lib, struct fx_child *ch, int 
 	char addr[256];
 	int port;
 	fx_child_rendezvous(c, addr, sizeof addr, &port, ch);
-	return phase(c, sfd, fx_child_start(c, lib, addr, port, ch));
+	return phase(c, sfd, c->opt.mpi ? fx_spawn_start(c, lib, addr, port, ch)
+					 : fx_child_start(c, lib, addr, port, ch));
 }
 
 int fx_run(int argc, char **argv, MPI_Comm world, int sfd)
@@ -156,6 +159,7 @@ int fx_run(int argc, char **argv, MPI_Comm world, int sfd)
 	}
 	if (ch.port_fd >= 0)
 		close(ch.port_fd);
+	fx_spawn_end(&ch);
 	/* Nobody uses the job directory any more once all ranks are here. */
 	if (c.node != MPI_COMM_NULL)
 		FX_MPI_CHECK(MPI_Barrier(c.node));

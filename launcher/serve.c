@@ -410,12 +410,15 @@ static void signals(struct srv *s)
 		int sig = (int)si.ssi_signo;
 		if (sig == SIGCHLD)
 			continue;
-		if (!s->ch->exited) {
+		if (!s->ch->exited && s->ch->sp)
+			fx_spawn_kill(s->ch, sig);
+		else if (!s->ch->exited) {
 			FX_INFO(s->c, "forwarding signal %d to the command (pid %d)", sig, (int)s->ch->pid);
 			kill(s->ch->pid, sig);
 		}
 	}
-	if (!s->ch->exited && waitpid(s->ch->pid, &s->ch->status, WNOHANG) == s->ch->pid) {
+	fx_spawn_poll(s->ch);
+	if (!s->ch->exited && !s->ch->sp && waitpid(s->ch->pid, &s->ch->status, WNOHANG) == s->ch->pid) {
 		s->ch->exited = 1;
 		FX_INFO(s->c, "command exited with status %d", fx_child_exit_code(s->ch));
 	}

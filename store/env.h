@@ -7,6 +7,7 @@
  *     meta.img                       the metadata image (0600)
  *     fs_0000 ... fs_bcast           partitions held on this node (0600)
  *     sock                           the launcher's request socket (0600)
+ *     spawn.RANK                     --mpi: rank RANK's status socket (0600)
  *     verified                       one bit per entry: its stored blob's crc
  *                                    was checked on this node (0600, written
  *                                    by the library and the launcher; not
@@ -27,9 +28,14 @@
 #define FS_ENV_KEEP "FANSTORE_KEEP"         /* 1: keep the job directory */
 #define FS_ENV_VERIFY "FANSTORE_VERIFY"     /* once (default) or always: when a
 					     * stored blob's crc is checked */
+#define FS_ENV_MPI "FANSTORE_MPI"           /* 1: spawn the command as an MPI job */
 
 /* Set by fanstore-exec for the library. */
 #define FS_ENV_JOBDIR "FANSTORE_JOBDIR"     /* this node's job directory */
+/* Only for a command spawned by fanstore-exec --mpi: the launcher's status
+ * socket (JOBDIR/spawn.RANK).  The library lets MPI_Init through and tells
+ * the launcher its pid (by connecting) and its exit status. */
+#define FS_ENV_SPAWNED "FANSTORE_SPAWNED"
 
 /* Set by the library for a program it execs. */
 #define FS_ENV_CWD "FANSTORE_CWD"           /* the virtual cwd */
@@ -41,6 +47,7 @@
 #define FS_JOB_PREFIX "fanstore."           /* CACHE/fanstore.UID.JOBID */
 #define FS_JOB_IMAGE "meta.img"
 #define FS_JOB_SOCK "sock"
+#define FS_JOB_SPAWN "spawn."               /* + the rank */
 #define FS_JOB_OWNER "owner"
 #define FS_JOB_VERIFIED "verified"
 #define FS_JOB_CARRIER "fdpos"              /* kernel-kept offsets of shared fds */

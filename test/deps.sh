@@ -12,7 +12,7 @@ case "$goal" in
   build) ;;
   demo)  pkgs="$pkgs python3 python3-numpy python3-pil python3-torch python3-torchvision" ;;
   test)  pkgs="$pkgs clang libclang-rt-14-dev mpich libmpich-dev python3 python3-numpy python3-pil python3-torch
-               python3-torchvision python3-h5py valgrind util-linux tar diffutils findutils coreutils
+               python3-torchvision python3-h5py python3-mpi4py valgrind util-linux tar diffutils findutils coreutils
                procps gnuplot-nox git munge slurmctld slurmd slurm-client lmod man-db groff-base" ;;
   bench) pkgs="$pkgs python3 python3-numpy python3-pil python3-torch python3-torchvision
                squashfs-tools squashfuse fuse3 gnuplot-nox procps" ;;
