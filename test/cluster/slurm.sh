@@ -122,10 +122,11 @@ gone() { ! kill -0 "$1" 2>/dev/null; }
 jobs_gone() { [ -z "$(timeout 5 squeue -h 2>/dev/null)" ]; }
 cleanup() { slurm_stop; rm -rf "$T"; }
 
-# job_wait JOBID SECONDS: until the job has left the queue; fail after SECONDS.
+# job_wait JOBID SECONDS [OUTPUT]: until the job has left the queue; fail after SECONDS.
 job_wait() {
   wait_for "$2" job_done "$1" || {
     timeout 5 squeue -j "$1" >&2 || true
+    [ -z "${3:-}" ] || { echo "--- $3 so far:" >&2; tail -n 40 "$3" >&2 || true; }
     fail "job $1 still in the queue after $2 s"; }
 }
 job_done() { [ -z "$(timeout 5 squeue -h -j "$1" -o %T 2>/dev/null)" ]; }

@@ -19,7 +19,7 @@ submit() {
   while [ $# -gt 0 ] && [ "${1#--}" != "$1" ]; do opts+=("$1"); shift; done
   jid=$(timeout 10 sbatch --parsable "${fit[@]}" "${opts[@]}" -o "$T/$tag.out" \
         "$TOP/examples/slurm/train.sbatch" "$@") || fail "sbatch"
-  job_wait "$jid" 90
+  job_wait "$jid" 90 "$T/$tag.out"
   cat "$T/$tag.out" >&2
   job_exit "$jid"
 }
