@@ -20,8 +20,10 @@
  * going to sleep with replies about to arrive.  Then it dozes, then
  * sleeps, in ppoll, having told the channels so (a process that posts then
  * kicks the socket): until 50 ms with a 50 us timeout, then with a timeout
- * growing to 1 ms, so that an idle launcher costs little CPU and wakes
- * within 1 ms for MPI.  `-v` prints how the turns went (turns, yields,
+ * growing to 1 ms, and after a second without requests to 5 ms, so that an
+ * idle launcher costs little CPU (a wake-up costs tens of microseconds on
+ * some machines) and the first request from another rank after a pause
+ * waits at most 5 ms.  `-v` prints how the turns went (turns, yields,
  * polls, sleeps, processes woken).
  *
  * Finish: when the child has exited the rank enters MPI_Ibarrier and keeps
@@ -53,7 +55,10 @@
 #define FX_DOZE_SECONDS 0.05
 #define FX_POLL_SECONDS 50e-6
 #define FX_WAIT_MIN_US 50
-#define FX_WAIT_MAX_US 1000
+#define FX_WAIT_MAX_US 1000          /* while requests came within a second */
+#define FX_IDLE_SECONDS 1.0
+#define FX_IDLE_WAIT_MAX_US 5000     /* after that: a request from another
+				      * rank waits at most this once */
 
 struct obuf *fx_obuf_new(size_t len)
 {
@@ -573,8 +578,8 @@ int fx_serve(struct fx_ctx *c, struct fx_child *ch, int sfd, int lfd)
 		} else if (t - last < FX_DOZE_SECONDS) {
 			wait_us = FX_WAIT_MIN_US;   /* requests may still be coming */
 		} else {
-			wait_us = wait_us ? (wait_us * 2 > FX_WAIT_MAX_US ? FX_WAIT_MAX_US : wait_us * 2)
-					  : FX_WAIT_MIN_US;
+			long most = t - last < FX_IDLE_SECONDS ? FX_WAIT_MAX_US : FX_IDLE_WAIT_MAX_US;
+			wait_us = wait_us ? (wait_us * 2 > most ? most : wait_us * 2) : FX_WAIT_MIN_US;
 		}
 	}
 	while (s.sends.live)
