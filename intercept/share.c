@@ -59,9 +59,9 @@ void fsi_tab_rdunlock(void)
  * us forever). */
 static void tab_wrlock(void)
 {
-	sigset_t all;
+	sigset_t all, old;
 	sigfillset(&all);
-	pthread_sigmask(SIG_BLOCK, &all, &tab_saved);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
 	for (;;) {
 		int s = atomic_load_explicit(&tab_state, memory_order_relaxed);
 		if (!(s & TAB_W) &&
@@ -72,6 +72,7 @@ static void tab_wrlock(void)
 	}
 	while (atomic_load_explicit(&tab_state, memory_order_acquire) != TAB_W)
 		sched_yield();
+	tab_saved = old;   /* only the holder writes it */
 }
 
 static void tab_wrunlock(void)
