@@ -439,10 +439,8 @@ int fsi_materialise(struct fsi_ctx *c, int fd, struct fsi_file *f, int syscalls_
 			syscall(SYS_close, mfd);
 			mfd = ro;
 		}
-		int fdflags = fsi_real.fcntl(fd, F_GETFD);
 		syscall(SYS_lseek, mfd, (off_t)fsi_off_get(f, fd), SEEK_SET);
-		if (syscall(SYS_dup3, mfd, fd, fdflags > 0 && (fdflags & FD_CLOEXEC) ? O_CLOEXEC : 0) == fd)
-			rc = 0;
+		rc = fsi_dup_over(mfd, fd);
 	}
 	syscall(SYS_close, mfd);
 	if (rc == 0)

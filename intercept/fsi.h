@@ -221,6 +221,9 @@ uint64_t fsi_off_get(struct fsi_file *f, int fd);
 /* Virtual fds passed to an exec'ed program: "fd:ent:flags,..." in the
  * environment (FS_ENV_FDS), taken back by the new program's library. */
 void fsi_fds_adopt(struct fsi_ctx *c, const char *list);
+/* Make fd a copy of src, keeping fd's close-on-exec flag; 0 or -1
+ * (system calls only). */
+int fsi_dup_over(int src, int fd);
 /* Make fd a carrier of its own at offset off (system calls only). */
 int fsi_carrier_at(int fd, uint64_t off);
 /* A vfork child made fd a copy of f (NULL: of something not ours). */

@@ -115,6 +115,14 @@ static int carrier_new(uint64_t off, uint64_t *ino)
 	return cf;
 }
 
+int fsi_dup_over(int src, int fd)
+{
+	int fl = (int)syscall(SYS_fcntl, fd, F_GETFD);
+	if (fl < 0)
+		return -1;
+	return syscall(SYS_dup3, src, fd, (fl & FD_CLOEXEC) ? O_CLOEXEC : 0) == fd ? 0 : -1;
+}
+
 int fsi_fd_is_placeholder(struct fsi_ctx *c, int fd)
 {
 	struct stat fst, want;
@@ -156,8 +164,7 @@ static void move_fd(int fd, struct fsi_file *f, void *arg)
 		uint64_t at = atomic_exchange(&f->off, FSI_OFF_KERNEL);
 		syscall(SYS_lseek, cf, (off_t)at, SEEK_SET);
 	}
-	int fl = (int)syscall(SYS_fcntl, fd, F_GETFD);
-	syscall(SYS_dup3, f->carrier, fd, fl > 0 && (fl & FD_CLOEXEC) ? O_CLOEXEC : 0);
+	fsi_dup_over(f->carrier, fd);
 }
 
 static void moved(int fd, struct fsi_file *f, void *arg)
@@ -409,14 +416,13 @@ void fsi_fds_adopt(struct fsi_ctx *c, const char *list)
 
 int fsi_carrier_at(int fd, uint64_t off)
 {
-	int fl = (int)syscall(SYS_fcntl, fd, F_GETFD);
 	uint64_t ino;
-	int cf = fl < 0 ? -1 : carrier_new(off, &ino);
+	int cf = carrier_new(off, &ino);
 	if (cf < 0)
 		return -1;
-	long rc = syscall(SYS_dup3, cf, fd, (fl & FD_CLOEXEC) ? O_CLOEXEC : 0);
+	int rc = fsi_dup_over(cf, fd);
 	syscall(SYS_close, cf);
-	return rc == fd ? 0 : -1;
+	return rc;
 }
 
 /* ---------------------------------------------------------------- */
