@@ -44,6 +44,7 @@ struct fx_opts {
 	unsigned timeout;        /* --timeout / FANSTORE_TIMEOUT, seconds */
 	int verify_always;       /* --verify / FANSTORE_VERIFY: 1 always, 0 once */
 	int mpi;                 /* --mpi / FANSTORE_MPI: spawn, not fork */
+	int force_mount;         /* --force-mount / FANSTORE_FORCE_MOUNT */
 	char **cmd;              /* the command after "--", NULL-terminated */
 	char cmd_path[PATH_MAX]; /* cmd[0] resolved against PATH */
 };
@@ -120,6 +121,12 @@ void fx_say(const struct fx_ctx *c, const char *fmt, ...)
  * and --help, which returns -1 after printing). Messages on rank 0 only. */
 int fx_opts_parse(struct fx_ctx *c, int argc, char **argv);
 void fx_usage(const struct fx_ctx *c, FILE *out);
+
+/* ---- mount.c ---- */
+/* Refuse (FX_EXIT_USAGE, one line) a mount path that would hide what the
+ * command or the job needs, unless --force-mount.  Collective; after
+ * fx_node_setup (it needs the cache). */
+int fx_mount_check(struct fx_ctx *c);
 
 /* ---- util.c ---- */
 /* Agree on a status: returns the worst (largest) st of all ranks in comm. */

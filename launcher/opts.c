@@ -22,6 +22,7 @@ static const struct option longopts[] = {
 	{"timeout", required_argument, NULL, 't'},
 	{"verify", required_argument, NULL, 'y'},
 	{"mpi", no_argument, NULL, 'M'},
+	{"force-mount", no_argument, NULL, 'F'},
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
 };
@@ -44,6 +45,10 @@ void fx_usage(const struct fx_ctx *c, FILE *out)
 "                      [" FS_ENV_DATA "]\n"
 "  -m, --mount PATH    absolute path at which COMMAND sees the dataset\n"
 "                      [" FS_ENV_MOUNT ", default " FS_DEFAULT_MOUNT "]\n"
+"      --force-mount   mount even where the path exists and is not an empty\n"
+"                      directory, or covers the cache, /dev/shm, the\n"
+"                      temporary directory, the dataset or the working\n"
+"                      directory (all refused otherwise) [" FS_ENV_FORCE_MOUNT "=1]\n"
 "  -c, --cache DIR     node-local storage for this job's directory\n"
 "                      [" FS_ENV_CACHE ", default /dev/shm when it has room,\n"
 "                      else $TMPDIR or /tmp]\n"
@@ -131,6 +136,8 @@ static int from_env(struct fx_ctx *c)
 	o->keep = v && strcmp(v, "0") != 0;
 	v = env_or(FS_ENV_MPI, NULL);
 	o->mpi = v && strcmp(v, "0") != 0;
+	v = env_or(FS_ENV_FORCE_MOUNT, NULL);
+	o->force_mount = v && strcmp(v, "0") != 0;
 	v = env_or(FS_ENV_TIMEOUT, NULL);
 	if (v && parse_uint(v, 1, 86400 * 7, &o->timeout))
 		return usage_error(c, FS_ENV_TIMEOUT "=%s: expected seconds (1 or more)", v);
@@ -187,6 +194,7 @@ int fx_opts_parse(struct fx_ctx *c, int argc, char **argv)
 				return usage_error(c, "--verify %s: expected once or always", optarg);
 			break;
 		case 'M': c->opt.mpi = 1; break;
+		case 'F': c->opt.force_mount = 1; break;
 		case 'h': help = 1; break;
 		case ':':
 			return usage_error(c, "option %s needs a value", argv[optind - 1]);

@@ -109,6 +109,8 @@ static int setup(struct fx_ctx *c, int sfd, char *lib, struct fx_child *ch, int 
 		rc = phase(c, sfd, fx_plan(c));
 	if (!rc)
 		rc = fx_node_setup(c);
+	if (!rc)
+		rc = fx_mount_check(c);
 	if (rc)
 		return rc;
 	fx_plan_node(c);

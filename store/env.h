@@ -29,6 +29,8 @@
 #define FS_ENV_VERIFY "FANSTORE_VERIFY"     /* once (default) or always: when a
 					     * stored blob's crc is checked */
 #define FS_ENV_MPI "FANSTORE_MPI"           /* 1: spawn the command as an MPI job */
+#define FS_ENV_FORCE_MOUNT "FANSTORE_FORCE_MOUNT" /* 1: mount over what
+						   * exists (launcher only) */
 
 /* Set by fanstore-exec for the library. */
 #define FS_ENV_JOBDIR "FANSTORE_JOBDIR"     /* this node's job directory */
