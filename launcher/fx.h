@@ -30,6 +30,7 @@ enum fx_exit {
 enum fx_tag {
 	FX_TAG_BCAST = 1,
 	FX_TAG_REQ = 2,
+	FX_TAG_PROGRESS = 3,    /* --progress: a rank's byte count to rank 0 */
 	FX_TAG_REP0 = 16,
 };
 
@@ -79,6 +80,7 @@ struct fx_ctx {
 	uint8_t *on_node;          /* [nslot] 1: some rank of this node holds it */
 	struct fs_part **parts;    /* [nslot] mapped from the job dir, lazily */
 	uint64_t held_bytes;       /* bytes this rank copied */
+	struct fx_progress *prog;  /* --progress during the load, else NULL */
 
 	struct fs_image img;
 	int have_img;
@@ -164,6 +166,18 @@ void fx_plan_node(struct fx_ctx *c);
 int fx_load(struct fx_ctx *c);
 /* The mapped partition for slot s if it is on this node (opened lazily). */
 const struct fs_part *fx_part(struct fx_ctx *c, uint32_t s);
+
+/* ---- progress.c (--progress) ---- */
+/* Start the job's progress line; total: bytes the whole job will put into
+ * node caches.  No-op without --progress, as are the others. */
+void fx_progress_begin(struct fx_ctx *c, uint64_t total);
+/* This rank put n more bytes into its node's cache. */
+void fx_progress(struct fx_ctx *c, uint64_t n);
+/* fx_agree on world that keeps rank 0's line moving while it waits. */
+int fx_progress_agree(struct fx_ctx *c, int st);
+/* Collective: the last line (ok: the load succeeded); no message is left
+ * in flight. */
+void fx_progress_end(struct fx_ctx *c, int ok);
 
 /* ---- meta.c ---- */
 int fx_meta_build(struct fx_ctx *c);

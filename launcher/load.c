@@ -178,20 +178,6 @@ static int write_all(int fd, const uint8_t *p, size_t n)
 	return 0;
 }
 
-static void progress(const struct fx_ctx *c, const char *name, uint64_t done, uint64_t total,
-		     double *last, int final)
-{
-	if (!c->opt.progress)
-		return;
-	double t = fx_now();
-	if (!final && t - *last < 1.0)
-		return;
-	*last = t;
-	char a[32], b[32];
-	fprintf(stderr, "fanstore-exec: rank %d: %s %s of %s%s\n", c->rank, name,
-		fx_bytes(done, a, sizeof a), fx_bytes(total, b, sizeof b), final ? " done" : "");
-}
-
 static int tmp_open(struct fx_ctx *c, const char *name, char *tmp, size_t cap)
 {
 	char base[48];
@@ -237,7 +223,6 @@ static int copy_slot(struct fx_ctx *c, uint32_t s, uint8_t *buf)
 		return FX_EXIT_FAIL;
 	}
 	uint64_t total = c->man.parts[s].file_size, done = 0;
-	double last = fx_now();
 	posix_fadvise(in, 0, 0, POSIX_FADV_SEQUENTIAL);
 	while (done < total) {
 		ssize_t r = read(in, buf, FX_COPY_BUF);
@@ -252,7 +237,7 @@ static int copy_slot(struct fx_ctx *c, uint32_t s, uint8_t *buf)
 			goto fail;
 		}
 		done += (uint64_t)r;
-		progress(c, name, done, total, &last, 0);
+		fx_progress(c, (uint64_t)r);
 	}
 	close(in);
 	if (close(out) != 0) {
@@ -260,7 +245,6 @@ static int copy_slot(struct fx_ctx *c, uint32_t s, uint8_t *buf)
 		unlink(tmp);
 		return FX_EXIT_FAIL;
 	}
-	progress(c, name, done, total, &last, 1);
 	c->held_bytes += total;
 	FX_DEBUG(c, "copied %s (%llu bytes)", name, (unsigned long long)total);
 	return install(c, s, tmp);
@@ -323,7 +307,6 @@ static int load_bcast(struct fx_ctx *c)
 	 * later write failure does not stop the broadcast, so nobody waits. */
 	rc = fx_agree(c->leaders, fd >= 0 && (c->rank == 0 || buf) ? 0 : FX_EXIT_FAIL);
 	int made = fd >= 0, failed = 0;
-	double last = fx_now();
 	while (!rc && done < total) {
 		size_t n = total - done < FX_BCAST_CHUNK ? (size_t)(total - done) : FX_BCAST_CHUNK;
 		uint8_t *p = c->rank == 0 ? (uint8_t *)fs_part_base(src) + done : buf;
@@ -336,8 +319,7 @@ static int load_bcast(struct fx_ctx *c)
 			failed = 1;
 		}
 		done += n;
-		if (c->rank == 0)
-			progress(c, FS_BCAST_NAME " (broadcast)", done, total, &last, 0);
+		fx_progress(c, n);
 	}
 	free(buf);
 	fs_part_free(&src);
@@ -350,8 +332,6 @@ static int load_bcast(struct fx_ctx *c)
 			unlink(tmp);
 		return FX_EXIT_FAIL;
 	}
-	if (c->rank == 0)
-		progress(c, FS_BCAST_NAME " (broadcast)", done, total, &last, 1);
 	c->held_bytes += total;
 	return install(c, s, tmp);
 }
@@ -375,6 +355,7 @@ static int recv_slot(struct fx_ctx *c, uint32_t s, int from, uint8_t *buf)
 			failed = 1;
 		}
 		done += n;
+		fx_progress(c, n);
 	}
 	if (fd >= 0 && close(fd) != 0) {
 		write_failed(c, tmp);
@@ -445,19 +426,35 @@ static int load_replicas(struct fx_ctx *c)
 	return rc;
 }
 
+/* Bytes the whole job puts into node caches: each scatter slot once on
+ * every node that holds it (by its copier there), the broadcast one on
+ * every node. */
+static uint64_t job_bytes(const struct fx_ctx *c)
+{
+	uint64_t sum = 0;
+	for (uint32_t s = 0; s < c->man.hdr.npart; s++)
+		for (unsigned k = 0; k < copies(c); k++) {
+			int h = (fx_slot_primary(c, s) + (int)k) % c->nranks;
+			if (node_copier(c, s, c->node_of[h]) == h)
+				sum += c->man.parts[s].file_size;
+		}
+	if (c->man.hdr.has_bcast)
+		sum += (uint64_t)c->nnodes * c->man.parts[bcast_slot(c)].file_size;
+	return sum;
+}
+
 int fx_load(struct fx_ctx *c)
 {
 	double t = fx_now();
-	int rc = fx_agree(c->world, load_scatter(c));
+	fx_progress_begin(c, c->rank == 0 && c->opt.progress ? job_bytes(c) : 0);
+	int rc = fx_progress_agree(c, load_scatter(c));
 	if (!rc)
-		rc = fx_agree(c->world, load_replicas(c));
+		rc = fx_progress_agree(c, load_replicas(c));
+	if (!rc && c->man.hdr.has_bcast)
+		rc = fx_progress_agree(c, load_bcast(c));
+	fx_progress_end(c, !rc);
 	if (rc)
 		return rc;
-	if (c->man.hdr.has_bcast) {
-		rc = fx_agree(c->world, load_bcast(c));
-		if (rc)
-			return rc;
-	}
 	c->load_time = fx_now() - t;
 	FX_INFO(c, "copied %llu bytes in %.3f s", (unsigned long long)c->held_bytes, c->load_time);
 	return 0;

@@ -40,6 +40,20 @@ run_single() {
   echo "$rc" >"$T/exits"
 }
 
+# nodes_run NP PER ARGS...: like run_ranks, but rank r uses the cache
+# T/c$((r / PER)) (made if missing), so every PER ranks are a node of their own;
+# stdout to T/out.
+nodes_run() {
+  local np=$1 per=$2; shift 2
+  : >"$T/exits"
+  timeout -k 5 120 mpirun -np "$np" sh -c \
+    'c='"$T"'/c$((OMPI_COMM_WORLD_RANK / '"$per"')); mkdir -p "$c"
+     FANSTORE_CACHE=$c "$@"; echo $? >>"'"$T"'/exits"' \
+    sh "$EXEC" "$@" >"$T/out" 2>"$T/err" || true
+  cat "$T/out" "$T/err"
+  [ "$(wc -l <"$T/exits")" -eq "$np" ] || fail "expected $np exit statuses: $(cat "$T/exits")"
+}
+
 # all_exits CODE: every rank of the last run_ranks exited with CODE.
 all_exits() {
   local bad

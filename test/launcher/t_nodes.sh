@@ -7,17 +7,6 @@
 source "$(dirname "$0")/../lib.sh"
 source "$(dirname "$0")/common.sh"
 mkds nd 8 -b d01
-mkdir -p "$T/c0" "$T/c1"
-# nodes_run NP PER ARGS...: rank r uses cache T/c$((r / PER)).
-nodes_run() {
-  local np=$1 per=$2; shift 2
-  : >"$T/exits"
-  timeout -k 5 120 mpirun -np "$np" sh -c \
-    'FANSTORE_CACHE='"$T"'/c$((OMPI_COMM_WORLD_RANK / '"$per"')) "$@"; echo $? >>"'"$T"'/exits"' \
-    sh "$EXEC" "$@" >"$T/out" 2>"$T/err" || true
-  cat "$T/out" "$T/err"
-  [ "$(wc -l <"$T/exits")" -eq "$np" ] || fail "expected $np exit statuses: $(cat "$T/exits")"
-}
 nodes_run 4 2 --data "$T/nd.ds" -- "$FSREAD" "$T/nd.tree"
 all_exits 0
 grep -q "4 ranks, 2 nodes" "$T/err" || fail "expected 2 nodes"
