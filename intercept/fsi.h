@@ -208,6 +208,10 @@ void fsi_tab_rdunlock(void);
  * fork, a vfork or a spawn whose child may share them). */
 void fsi_share_all(struct fsi_ctx *c);
 
+/* Before a fork, vfork or spawn (bindwarn.c): rank 0 bound to one CPU of
+ * several says so, once per job. */
+void fsi_bind_check(struct fsi_ctx *c);
+
 /* Reserve up to n bytes at f's offset (fd is one of its fds): *at is
  * where they start; returns how many (0 at the end), -1 with errno.
  * fsi_off_done gives back what a failed or short read did not use. */

@@ -446,8 +446,10 @@ void fsi_vfork_prepare(void)
 	struct fsi_ctx *c = fsi_enter();
 	atomic_store(&vx_n, 0);
 	atomic_store(&vx_pid, 0);
-	if (c)
+	if (c) {
+		fsi_bind_check(c);
 		fsi_share_all(c);
+	}
 }
 
 int fsi_vfork_dup(int fd, struct fsi_file *f)

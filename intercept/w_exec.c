@@ -380,6 +380,7 @@ static int spawn(int search, pid_t *pid, const char *path, const posix_spawn_fil
 	struct fsi_ctx *c = fsi_enter();
 	struct envbuf eb = { 0 };
 	if (c) {
+		fsi_bind_check(c);
 		fsi_share_all(c);
 		fsi_fd_each(spawn_fd, c);
 		env_build(c, envp, NULL, &eb);

@@ -15,6 +15,8 @@
  *     owner                          "HOST PID..." of the launchers; each
  *                                    holds a shared flock on it for the job,
  *                                    so unlocked means stale
+ *     bindwarn                       empty: the library said that rank 0
+ *                                    runs on one CPU (once per job)
  */
 #ifndef FANSTORE_ENV_H
 #define FANSTORE_ENV_H
@@ -53,5 +55,6 @@
 #define FS_JOB_OWNER "owner"
 #define FS_JOB_VERIFIED "verified"
 #define FS_JOB_CARRIER "fdpos"              /* kernel-kept offsets of shared fds */
+#define FS_JOB_BINDWARN "bindwarn"
 
 #endif /* FANSTORE_ENV_H */
