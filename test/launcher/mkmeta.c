@@ -5,7 +5,8 @@
  * (tmpfs here holds about 3M inodes).
  *
  *   mkmeta [-b BYTES] [-c CLASSES] OUT NFILES NPART [FILES_PER_DIR]
- *   mkmeta -b BYTES -c CLASSES -r ROOT -s SAMPLE NFILES
+ *   mkmeta -b BYTES [-c CLASSES] -r ROOT -s SAMPLE [-o FIRST] [-R SEED]
+ *          [-m read|stat] [-t] NFILES
  *
  * Without -c, files are "train/c0123/img_0001234.jpg", FILES_PER_DIR
  * (default 1000) to a directory.  With -c, ImageNet-21k-like paths:
@@ -15,9 +16,17 @@
  * with their crc.  Partition p gets every NPART-th file; directories go to
  * partition 0.  OUT must not exist.
  *
- * With -r, nothing is written: SAMPLE files spread over the NFILES are
- * read under ROOT (the mount, or nothing else) and every byte is checked;
- * exit 0 when all match.
+ * With -r, nothing is written: SAMPLE files of the NFILES are read under
+ * ROOT (the mount, or nothing else) and every byte is checked; exit 0 when
+ * all match.  The sample is every STEP-th file from FIRST (-o, default 0),
+ * STEP = (NFILES - FIRST) / SAMPLE made odd, so that it covers every
+ * partition when their count is a power of two and ranks given FIRST 0, 1,
+ * 2, ... (fewer than STEP) read different files; with -R, SAMPLE files
+ * picked at random (from SEED) between FIRST and NFILES instead.  -m stat
+ * stats the files (a regular file of BYTES bytes) instead of reading them.
+ * -t also times the calls (not the making of the paths, nor the first call
+ * into ROOT, which maps the library's image, nor the checking) and adds
+ * the seconds and the rate to the line.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -26,6 +35,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "store.h"
@@ -68,32 +78,98 @@ static void file_name(const struct gen *g, uint64_t i, char *buf, size_t cap)
 		snprintf(buf, cap, "%s/img_%07llu.jpg", d, (unsigned long long)i);
 }
 
-/* Read SAMPLE files spread over nfiles under root and check every byte. */
-static int check(const struct gen *g, const char *root, uint64_t nfiles, uint64_t sample)
+/* What -r checks, and how. */
+struct sample {
+	const char *root;
+	uint64_t nfiles, first, n, seed;
+	int random, stat, timed;
+};
+
+/* Index of the k-th file of the sample. */
+static uint64_t pick(const struct sample *s, uint64_t k)
 {
-	uint8_t *want = malloc(g->bytes + 1), *got = malloc(g->bytes + 1);
-	char name[256], path[4096];
-	uint64_t bad = 0, step = sample && nfiles > sample ? nfiles / sample : 1;
-	if (!want || !got)
-		return 1;
-	for (uint64_t n = 0, i = 0; n < sample && i < nfiles; n++, i += step) {
-		file_name(g, i, name, sizeof name);
-		snprintf(path, sizeof path, "%s/%s", root, name);
-		int fd = open(path, O_RDONLY);
-		ssize_t r = fd < 0 ? -1 : read(fd, got, g->bytes + 1);
-		if (fd >= 0)
-			close(fd);
-		fill(want, i, g->bytes);
-		if (r != (ssize_t)g->bytes || memcmp(want, got, g->bytes) != 0) {
-			if (bad++ < 5)
-				fprintf(stderr, "mkmeta: %s: %s\n", path,
-					r < 0 ? strerror(errno) : "wrong bytes");
-		}
+	uint64_t span = s->nfiles - s->first, step = span / s->n;
+	if (s->random) {
+		uint64_t x = (s->seed + k) * 0x9e3779b97f4a7c15ull;
+		x = (x ^ x >> 30) * 0xbf58476d1ce4e5b9ull;
+		x = (x ^ x >> 27) * 0x94d049bb133111ebull;
+		return s->first + (x ^ x >> 31) % span;
 	}
-	free(want);
+	if (step > 1 && !(step & 1))
+		step--;
+	return s->first + k * (step ? step : 1);
+}
+
+static double now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* Read (or stat) the sample under s->root and check every byte (or the
+ * type and size).  The paths are made first and the results kept, so that
+ * with -t only the calls are timed. */
+static int check(const struct gen *g, struct sample *s)
+{
+	if (s->first >= s->nfiles || !s->n) {
+		fprintf(stderr, "mkmeta: -s SAMPLE must be above 0 and -o FIRST below NFILES\n");
+		return 2;
+	}
+	if (!s->random && s->n > s->nfiles - s->first)
+		s->n = s->nfiles - s->first;
+	size_t slot = strlen(s->root) + 258, rec = g->bytes + 1;
+	char *paths = malloc(s->n * slot);
+	uint8_t *got = malloc(s->n * rec), *want = malloc(rec);
+	ssize_t *len = malloc(s->n * sizeof *len);
+	int *errs = calloc(s->n, sizeof *errs);
+	uint64_t bad = 0;
+	if (!paths || !got || !want || !len || !errs) {
+		fprintf(stderr, "mkmeta: out of memory for a sample of %llu\n", (unsigned long long)s->n);
+		return 1;
+	}
+	for (uint64_t k = 0; k < s->n; k++) {
+		char name[256];
+		file_name(g, pick(s, k), name, sizeof name);
+		snprintf(paths + k * slot, slot, "%s/%s", s->root, name);
+	}
+	struct stat st;
+	if (s->timed)
+		(void)stat(s->root, &st);
+	double t0 = now();
+	for (uint64_t k = 0; k < s->n; k++) {
+		const char *path = paths + k * slot;
+		if (s->stat) {
+			len[k] = stat(path, &st) != 0 ? -1 : S_ISREG(st.st_mode) ? (ssize_t)st.st_size : -2;
+		} else {
+			int fd = open(path, O_RDONLY);
+			len[k] = fd < 0 ? -1 : read(fd, got + k * rec, rec);
+			if (fd >= 0)
+				close(fd);
+		}
+		if (len[k] == -1)
+			errs[k] = errno;
+	}
+	double dt = now() - t0;
+	for (uint64_t k = 0; k < s->n; k++) {
+		uint64_t i = pick(s, k);
+		fill(want, i, g->bytes);
+		if (len[k] == (ssize_t)g->bytes && (s->stat || memcmp(want, got + k * rec, g->bytes) == 0))
+			continue;
+		if (bad++ < 5)
+			fprintf(stderr, "mkmeta: %s: %s\n", paths + k * slot,
+				len[k] == -1 ? strerror(errs[k]) : len[k] == -2 ? "not a regular file" :
+				len[k] != (ssize_t)g->bytes ? "wrong size" : "wrong bytes");
+	}
+	printf("%llu files checked, %llu wrong", (unsigned long long)s->n, (unsigned long long)bad);
+	if (s->timed)
+		printf(", %.6f s, %.0f files/s", dt, dt > 0 ? (double)s->n / dt : 0.0);
+	printf("\n");
+	free(paths);
 	free(got);
-	printf("%llu files checked, %llu wrong\n", (unsigned long long)(sample < nfiles ? sample : nfiles),
-	       (unsigned long long)bad);
+	free(want);
+	free(len);
+	free(errs);
 	return bad != 0;
 }
 
@@ -116,29 +192,41 @@ static void info(struct fs_winfo *w, const char *name, uint32_t mode)
 static int usage(void)
 {
 	fprintf(stderr, "usage: mkmeta [-b BYTES] [-c CLASSES] OUT NFILES NPART [FILES_PER_DIR]\n"
-			"       mkmeta -b BYTES [-c CLASSES] -r ROOT -s SAMPLE NFILES\n");
+			"       mkmeta -b BYTES [-c CLASSES] -r ROOT -s SAMPLE [-o FIRST] [-R SEED]\n"
+			"              [-m read|stat] [-t] NFILES\n");
 	return 2;
 }
 
 int main(int argc, char **argv)
 {
 	struct gen g = { .per = 1000 };
-	const char *root = NULL;
-	uint64_t sample = 0;
+	struct sample s = {0};
 	int o;
-	while ((o = getopt(argc, argv, "b:c:r:s:")) != -1) {
+	while ((o = getopt(argc, argv, "b:c:r:s:o:R:m:t")) != -1) {
 		switch (o) {
 		case 'b': g.bytes = strtoull(optarg, NULL, 10); break;
 		case 'c': g.classes = strtoull(optarg, NULL, 10); break;
-		case 'r': root = optarg; break;
-		case 's': sample = strtoull(optarg, NULL, 10); break;
+		case 'r': s.root = optarg; break;
+		case 's': s.n = strtoull(optarg, NULL, 10); break;
+		case 'o': s.first = strtoull(optarg, NULL, 10); break;
+		case 'R': s.random = 1; s.seed = strtoull(optarg, NULL, 10); break;
+		case 'm':
+			if (strcmp(optarg, "read") != 0 && strcmp(optarg, "stat") != 0)
+				return usage();
+			s.stat = optarg[0] == 's';
+			break;
+		case 't': s.timed = 1; break;
 		default: return usage();
 		}
 	}
 	argv += optind;
 	argc -= optind;
-	if (root)
-		return argc == 1 ? check(&g, root, strtoull(argv[0], NULL, 10), sample) : usage();
+	if (s.root) {
+		if (argc != 1)
+			return usage();
+		s.nfiles = strtoull(argv[0], NULL, 10);
+		return check(&g, &s);
+	}
 	if (argc < 3)
 		return usage();
 	const char *out = argv[0];
