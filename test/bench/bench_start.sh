@@ -6,8 +6,8 @@
 #                   user + system CPU time (steadier on a busy machine)
 #   start1m_python  ms of wall time to run `python3 -c pass`
 # Each process is started with posix_spawn and waited for; with and without
-# the library alternate.  Floors (issue 10): at most 5 ms added to /bin/true,
-# python3 within 10%.
+# the library alternate (test/bench/spawntime.py).  Floors (issue 10): at
+# most 5 ms added to /bin/true, python3 within 10%.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 TOP=$PWD
@@ -16,7 +16,6 @@ PY=/usr/bin/python3
 LIB=$TOP/lib/libfanstore.so
 MKMETA=$TOP/$B/test/launcher/mkmeta
 MKIMAGE=$TOP/$B/test/prep/mkimage
-line() { "$PY" test/bench/report.py line "$@"; }
 for f in "$LIB" "$MKMETA" "$MKIMAGE"; do
 	[ -e "$f" ] || { echo "bench_start: $f is missing: run make tests" >&2; exit 1; }
 done
@@ -36,40 +35,6 @@ import os, sys
 n = len(os.listdir('/fanstore/train'))
 sys.exit(0 if n > 0 else 1)" || { echo "bench_start: the library did not mount the image" >&2; exit 1; }
 
-# run REPS CMD...: three lines "wall|cpu|... NAME v1 v2 ..." (ms)
-run() {
-	"$PY" - "$LIB" "$W/job" "$@" <<'PY'
-import os, sys, time
-lib, job, reps, cmd = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4:]
-base = {k: v for k, v in os.environ.items() if k not in ("LD_PRELOAD", "FANSTORE_JOBDIR")}
-sides = [("fanstore", dict(base, LD_PRELOAD=lib, FANSTORE_JOBDIR=job)), ("native", base)]
-out = {(k, n): [] for k in ("wall", "cpu") for n, _ in sides}
-for _ in range(reps):
-    for name, env in sides:
-        t = time.perf_counter()
-        pid = os.posix_spawn(cmd[0], cmd, env)
-        _, status, ru = os.wait4(pid, 0)
-        wall = time.perf_counter() - t
-        if status != 0:
-            sys.exit("bench_start: %s exited with status %d" % (" ".join(cmd), status))
-        out[("wall", name)].append(wall * 1e3)
-        out[("cpu", name)].append((ru.ru_utime + ru.ru_stime) * 1e3)
-for (kind, name), v in out.items():
-    print(kind, name, " ".join("%.4f" % x for x in v))
-PY
-}
-
-report() { # report GROUP KIND < lines of run
-	local group=$1 kind=$2 k n vals
-	while read -r k n vals; do
-		[ "$k" = "$kind" ] || continue
-		# shellcheck disable=SC2086
-		line "$group" "$n" ms $vals
-	done
-}
-
-run "$reps" /bin/true >"$W/true"
-report start1m wall <"$W/true"
-report start1m_cpu cpu <"$W/true"
-run "$reps" "$PY" -c pass >"$W/python"
-report start1m_python wall <"$W/python"
+run() { "$PY" test/bench/spawntime.py "$@"; }
+run --wall start1m --cpu start1m_cpu "$LIB" "$reps" fanstore="$W/job" native -- /bin/true
+run --wall start1m_python "$LIB" "$reps" fanstore="$W/job" native -- "$PY" -c pass

@@ -6,7 +6,7 @@
  *
  *   mkmeta [-b BYTES] [-c CLASSES] OUT NFILES NPART [FILES_PER_DIR]
  *   mkmeta -b BYTES [-c CLASSES] -r ROOT -s SAMPLE [-o FIRST] [-R SEED]
- *          [-m read|stat] [-t] NFILES
+ *          [-m read|stat] [-t] [-p PASSES] NFILES
  *
  * Without -c, files are "train/c0123/img_0001234.jpg", FILES_PER_DIR
  * (default 1000) to a directory.  With -c, ImageNet-21k-like paths:
@@ -26,7 +26,10 @@
  * stats the files (a regular file of BYTES bytes) instead of reading them.
  * -t also times the calls (not the making of the paths, nor the first call
  * into ROOT, which maps the library's image, nor the checking) and adds
- * the seconds and the rate to the line.
+ * "; pass 1: WALL s, CPU s cpu" to the line.  -p PASSES goes over the
+ * sample that many times in the one process (later passes find the pages
+ * they touch mapped), each checked, and timed with a "; pass N:" of its
+ * own.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -82,7 +85,7 @@ static void file_name(const struct gen *g, uint64_t i, char *buf, size_t cap)
 struct sample {
 	const char *root;
 	uint64_t nfiles, first, n, seed;
-	int random, stat, timed;
+	int random, stat, timed, passes;
 };
 
 /* Index of the k-th file of the sample. */
@@ -100,10 +103,10 @@ static uint64_t pick(const struct sample *s, uint64_t k)
 	return s->first + k * (step ? step : 1);
 }
 
-static double now(void)
+static double now(clockid_t clk)
 {
 	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clock_gettime(clk, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
@@ -112,8 +115,8 @@ static double now(void)
  * with -t only the calls are timed. */
 static int check(const struct gen *g, struct sample *s)
 {
-	if (s->first >= s->nfiles || !s->n) {
-		fprintf(stderr, "mkmeta: -s SAMPLE must be above 0 and -o FIRST below NFILES\n");
+	if (s->first >= s->nfiles || !s->n || s->passes < 1) {
+		fprintf(stderr, "mkmeta: -s SAMPLE and -p PASSES must be above 0 and -o FIRST below NFILES\n");
 		return 2;
 	}
 	if (!s->random && s->n > s->nfiles - s->first)
@@ -123,8 +126,9 @@ static int check(const struct gen *g, struct sample *s)
 	uint8_t *got = malloc(s->n * rec), *want = malloc(rec);
 	ssize_t *len = malloc(s->n * sizeof *len);
 	int *errs = calloc(s->n, sizeof *errs);
+	double *dt = calloc(2 * (size_t)s->passes, sizeof *dt);   /* wall, cpu */
 	uint64_t bad = 0;
-	if (!paths || !got || !want || !len || !errs) {
+	if (!paths || !got || !want || !len || !errs || !dt) {
 		fprintf(stderr, "mkmeta: out of memory for a sample of %llu\n", (unsigned long long)s->n);
 		return 1;
 	}
@@ -136,40 +140,46 @@ static int check(const struct gen *g, struct sample *s)
 	struct stat st;
 	if (s->timed)
 		(void)stat(s->root, &st);
-	double t0 = now();
-	for (uint64_t k = 0; k < s->n; k++) {
-		const char *path = paths + k * slot;
-		if (s->stat) {
-			len[k] = stat(path, &st) != 0 ? -1 : S_ISREG(st.st_mode) ? (ssize_t)st.st_size : -2;
-		} else {
-			int fd = open(path, O_RDONLY);
-			len[k] = fd < 0 ? -1 : read(fd, got + k * rec, rec);
-			if (fd >= 0)
-				close(fd);
+	for (int pass = 0; pass < s->passes; pass++) {
+		double t0 = now(CLOCK_MONOTONIC), c0 = now(CLOCK_PROCESS_CPUTIME_ID);
+		for (uint64_t k = 0; k < s->n; k++) {
+			const char *path = paths + k * slot;
+			if (s->stat) {
+				len[k] = stat(path, &st) != 0 ? -1 :
+					 S_ISREG(st.st_mode) ? (ssize_t)st.st_size : -2;
+			} else {
+				int fd = open(path, O_RDONLY);
+				len[k] = fd < 0 ? -1 : read(fd, got + k * rec, rec);
+				if (fd >= 0)
+					close(fd);
+			}
+			if (len[k] == -1)
+				errs[k] = errno;
 		}
-		if (len[k] == -1)
-			errs[k] = errno;
+		dt[2 * pass] = now(CLOCK_MONOTONIC) - t0;
+		dt[2 * pass + 1] = now(CLOCK_PROCESS_CPUTIME_ID) - c0;
+		for (uint64_t k = 0; k < s->n; k++) {
+			fill(want, pick(s, k), g->bytes);
+			if (len[k] == (ssize_t)g->bytes &&
+			    (s->stat || memcmp(want, got + k * rec, g->bytes) == 0))
+				continue;
+			if (bad++ < 5)
+				fprintf(stderr, "mkmeta: %s: %s\n", paths + k * slot,
+					len[k] == -1 ? strerror(errs[k]) : len[k] == -2 ? "not a regular file" :
+					len[k] != (ssize_t)g->bytes ? "wrong size" : "wrong bytes");
+		}
 	}
-	double dt = now() - t0;
-	for (uint64_t k = 0; k < s->n; k++) {
-		uint64_t i = pick(s, k);
-		fill(want, i, g->bytes);
-		if (len[k] == (ssize_t)g->bytes && (s->stat || memcmp(want, got + k * rec, g->bytes) == 0))
-			continue;
-		if (bad++ < 5)
-			fprintf(stderr, "mkmeta: %s: %s\n", paths + k * slot,
-				len[k] == -1 ? strerror(errs[k]) : len[k] == -2 ? "not a regular file" :
-				len[k] != (ssize_t)g->bytes ? "wrong size" : "wrong bytes");
-	}
-	printf("%llu files checked, %llu wrong", (unsigned long long)s->n, (unsigned long long)bad);
-	if (s->timed)
-		printf(", %.6f s, %.0f files/s", dt, dt > 0 ? (double)s->n / dt : 0.0);
+	printf("%llu files checked, %llu wrong", (unsigned long long)(s->n * (uint64_t)s->passes),
+	       (unsigned long long)bad);
+	for (int pass = 0; s->timed && pass < s->passes; pass++)
+		printf("; pass %d: %.6f s, %.6f s cpu", pass + 1, dt[2 * pass], dt[2 * pass + 1]);
 	printf("\n");
 	free(paths);
 	free(got);
 	free(want);
 	free(len);
 	free(errs);
+	free(dt);
 	return bad != 0;
 }
 
@@ -193,16 +203,16 @@ static int usage(void)
 {
 	fprintf(stderr, "usage: mkmeta [-b BYTES] [-c CLASSES] OUT NFILES NPART [FILES_PER_DIR]\n"
 			"       mkmeta -b BYTES [-c CLASSES] -r ROOT -s SAMPLE [-o FIRST] [-R SEED]\n"
-			"              [-m read|stat] [-t] NFILES\n");
+			"              [-m read|stat] [-t] [-p PASSES] NFILES\n");
 	return 2;
 }
 
 int main(int argc, char **argv)
 {
 	struct gen g = { .per = 1000 };
-	struct sample s = {0};
+	struct sample s = { .passes = 1 };
 	int o;
-	while ((o = getopt(argc, argv, "b:c:r:s:o:R:m:t")) != -1) {
+	while ((o = getopt(argc, argv, "b:c:r:s:o:R:m:tp:")) != -1) {
 		switch (o) {
 		case 'b': g.bytes = strtoull(optarg, NULL, 10); break;
 		case 'c': g.classes = strtoull(optarg, NULL, 10); break;
@@ -216,6 +226,7 @@ int main(int argc, char **argv)
 			s.stat = optarg[0] == 's';
 			break;
 		case 't': s.timed = 1; break;
+		case 'p': s.passes = atoi(optarg); break;
 		default: return usage();
 		}
 	}
