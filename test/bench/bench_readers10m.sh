@@ -5,7 +5,10 @@
 # path lookup must not degrade with the namespace).  Both datasets are
 # mkmeta's (-b 300 -c 21000: 300-byte files under 21,000 ImageNet-21k-like
 # class directories, 2 partitions), made once into build/bench/mkmeta/
-# (minutes at 10M) and reused; the images are built afresh each run.
+# (minutes at 10M) and reused; the images are built afresh each run into
+# job directories in /dev/shm, the default cache (4 KiB pages there, unless
+# the tmpfs is mounted with huge=: a fresh process maps the image's pages
+# as it touches them, which costs more at 10M).
 #   stat10m        stat() calls/s over 200,000 random paths, one pass in a
 #                  fresh process (the image's pages not yet mapped in it),
 #                  by wall time; stat10m_cpu the same pass by the process's
