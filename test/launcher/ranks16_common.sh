@@ -10,8 +10,8 @@ MKMETA=$B/test/launcher/mkmeta
 need_build
 NP=16 N=1000000 SAMPLE=10000
 # 16 ranks on 2 cores: Open MPI's waiting ranks spin in their collectives
-# and take the cores from the ones with work (the 16-node run takes about
-# twice as long without this).
+# and take the cores from the ones with work (on 2 cores without this the
+# 16-node job took 55 s instead of 30, the one-node test 30 s instead of 13).
 export OMPI_MCA_mpi_yield_when_idle=1
 # 300-byte files over 1,000 class directories, 16 partitions (one a rank)
 "$MKMETA" -b 300 -c 1000 "$T/ds" $N $NP
