@@ -160,6 +160,7 @@ static int blob_read(struct fsi_ctx *c, uint32_t ent, const struct fs_ment *e, u
 
 static void crc_error(struct fsi_ctx *c, const struct fs_ment *e, enum fs_result rc)
 {
+	fsi_st_crc();
 	fsi_log("%s/%.*s: %s in partition %.16s; refusing to return its bytes",
 		c->mount, (int)e->name_len, fs_image_name(&c->img, e),
 		rc == FS_ERR_CRC ? "data does not match its checksum" : "undecodable data",
@@ -401,6 +402,8 @@ static int fill_memfd(struct fsi_ctx *c, int mfd, struct fsi_file *f, int syscal
 			return -1;
 		int rc = file_into(c, f->ent, e, m, syscalls_only);
 		munmap(m, e->size);
+		if (rc == 0)
+			fsi_st_bytes(c, f->ent, (int64_t)e->size);
 		return rc;
 	}
 	for (uint64_t done = 0; done < e->size;) {
@@ -411,6 +414,7 @@ static int fill_memfd(struct fsi_ctx *c, int mfd, struct fsi_file *f, int syscal
 			return -1;
 		done += (uint64_t)w;
 	}
+	fsi_st_bytes(c, f->ent, (int64_t)e->size);
 	return 0;
 }
 
@@ -465,6 +469,7 @@ int fsi_materialise_fd(struct fsi_ctx *c, int fd)
 	struct fsi_file *f = fsi_fd_get(fd);
 	if (!f)
 		return 0;
+	uint64_t t0 = fsi_st_begin();
 	struct stat st;
 	/* a carrier shared with other processes is filled where it is, so
 	 * they keep sharing its offset */
@@ -474,5 +479,6 @@ int fsi_materialise_fd(struct fsi_ctx *c, int fd)
 		fsi_file_put(&t);
 	}
 	fsi_file_put(&f);
+	fsi_st_end(t0, 1);
 	return rc;
 }

@@ -378,6 +378,68 @@ const char *fsi_exec_cwd(struct fsi_ctx *c) __attribute__((visibility("hidden"))
 /* fs_image_stat with our uid/gid. */
 void fsi_stat(struct fsi_ctx *c, uint64_t i, struct stat *st);
 
+/* ---------------------------------------------------------------- */
+/* Counting for the job report (stats.c, store/stats.h)              */
+/* ---------------------------------------------------------------- */
+
+/* 1 when FANSTORE_STATS is set and JOBDIR/stats is mapped.  With it 0,
+ * each counting point below is one predictable branch on it. */
+extern int fsi_stats_on;
+
+void fsi_stats_init(struct fsi_ctx *c);
+/* In a fork child: its threads claim slots of their own. */
+void fsi_stats_forked(void);
+void fsi_st_open_slow(struct fsi_ctx *c, uint32_t ent);
+void fsi_st_bytes_slow(struct fsi_ctx *c, uint32_t ent, uint64_t n);
+void fsi_st_crc_slow(void);
+uint64_t fsi_st_clock(void);
+void fsi_st_fetch_slow(uint64_t t0);
+uint64_t fsi_st_begin_slow(void);
+void fsi_st_end_slow(uint64_t t0, int ours);
+
+#define FSI_ST_ON __builtin_expect(fsi_stats_on, 0)
+
+/* A regular file of the dataset opened for reading. */
+static inline void fsi_st_open(struct fsi_ctx *c, uint32_t ent)
+{
+	if (FSI_ST_ON)
+		fsi_st_open_slow(c, ent);
+}
+/* n bytes of entry ent handed to the command (n <= 0: none). */
+static inline void fsi_st_bytes(struct fsi_ctx *c, uint32_t ent, int64_t n)
+{
+	if (FSI_ST_ON && n > 0)
+		fsi_st_bytes_slow(c, ent, (uint64_t)n);
+}
+/* A read refused: the bytes did not match their checksum. */
+static inline void fsi_st_crc(void)
+{
+	if (FSI_ST_ON)
+		fsi_st_crc_slow();
+}
+/* Around a remote fetch: its start (0 when off), then its end. */
+static inline uint64_t fsi_st_fetch_start(void)
+{
+	return FSI_ST_ON ? fsi_st_clock() : 0;
+}
+static inline void fsi_st_fetch_end(uint64_t t0)
+{
+	if (FSI_ST_ON)
+		fsi_st_fetch_slow(t0);
+}
+/* Around a call that may be the library's work: begin, then end with
+ * ours = 0 when it turned out not to be (forwarded to libc).  Every
+ * begin is matched by one end. */
+static inline uint64_t fsi_st_begin(void)
+{
+	return FSI_ST_ON ? fsi_st_begin_slow() : 0;
+}
+static inline void fsi_st_end(uint64_t t0, int ours)
+{
+	if (FSI_ST_ON)
+		fsi_st_end_slow(t0, ours);
+}
+
 /* errno := e; return -1 (for wrappers returning int or ssize_t). */
 static inline int fsi_fail(int e)
 {

@@ -43,6 +43,7 @@ static void fsi_atfork_child(void)
 {
 	atomic_store(&fsi_g.pid, (pid_t)syscall(SYS_getpid));
 	atomic_fetch_add(&fsi_g.gen, 1);
+	fsi_stats_forked();
 }
 
 /* The library's own descriptors (the placeholder, the partitions) live at
@@ -209,6 +210,7 @@ static void fsi_init(void)
 	if (pre && c->libpath[0] && strstr(pre, c->libpath) && strlen(pre) < sizeof c->preload)
 		snprintf(c->preload, sizeof c->preload, "%s", pre);
 	fsi_open_placeholder(c);
+	fsi_stats_init(c);
 	c->active = 1;
 	const char *cwd = getenv(FS_ENV_CWD);
 	if (cwd && *cwd)

@@ -93,10 +93,13 @@ static int vfork_fetch(struct fsi_ctx *c, uint32_t ent, uint8_t *dst, uint64_t s
 		return fsi_fail(EIO);
 	}
 	int refused;
+	uint64_t t0 = fsi_st_fetch_start();
 	e = fs_chan_fetch(&ch, ent, dst, stored, c->timeout, verified, &refused);
 	fs_chan_close(&ch);
-	if (!e)
+	if (!e) {
+		fsi_st_fetch_end(t0);
 		return 0;
+	}
 	fetch_failed(c, ent, e, refused);
 	return fsi_fail(EIO);
 }
@@ -108,9 +111,12 @@ int fsi_remote_fetch(struct fsi_ctx *c, uint32_t ent, uint8_t *dst, uint64_t sto
 	if (rconnect(c) != 0)
 		return fsi_fail(EIO);
 	int refused;
+	uint64_t t0 = fsi_st_fetch_start();
 	int e = fs_chan_fetch(&rch, ent, dst, stored, c->timeout, verified, &refused);
-	if (!e)
+	if (!e) {
+		fsi_st_fetch_end(t0);
 		return 0;
+	}
 	fetch_failed(c, ent, e, refused);
 	if (!refused)
 		fs_chan_close(&rch);   /* the slot may still be owed: start afresh */

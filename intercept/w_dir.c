@@ -22,17 +22,14 @@ static struct fsi_dir *dir_attach(struct fsi_file *f, int fd)
 	return d;
 }
 
-DIR *opendir(const char *path)
+/* Open the stream of a path in the tree (r resolved it). */
+static DIR *opendir_serve(struct fsi_ctx *c, const struct fsi_res *r)
 {
-	struct fsi_ctx *c = fsi_enter();
-	struct fsi_res r;
-	if (!c || fsi_resolve(c, AT_FDCWD, path, 0, &r) == FSI_OUT)
-		return fsi_real.opendir(c ? r.path : path);
-	if (r.kind == FSI_ERR)
-		return errno = r.err, NULL;
-	if (!fsi_is_dir(c, (uint64_t)r.ent))
+	if (r->kind == FSI_ERR)
+		return errno = r->err, NULL;
+	if (!fsi_is_dir(c, (uint64_t)r->ent))
 		return errno = ENOTDIR, NULL;
-	struct fsi_file *f = fsi_file_new((uint32_t)r.ent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	struct fsi_file *f = fsi_file_new((uint32_t)r->ent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	struct fsi_dir *d = f ? dir_attach(f, -1) : NULL;
 	int fd = d ? fsi_newfd(c, 1) : -1;
 	if (fd < 0) {
@@ -46,6 +43,22 @@ DIR *opendir(const char *path)
 		return errno = ENOMEM, NULL;
 	}
 	return (DIR *)d;
+}
+
+DIR *opendir(const char *path)
+{
+	struct fsi_ctx *c = fsi_enter();
+	struct fsi_res r;
+	if (!c)
+		return fsi_real.opendir(path);
+	uint64_t t0 = fsi_st_begin();
+	if (fsi_resolve(c, AT_FDCWD, path, 0, &r) == FSI_OUT) {
+		fsi_st_end(t0, 0);
+		return fsi_real.opendir(r.path);
+	}
+	DIR *d = opendir_serve(c, &r);
+	fsi_st_end(t0, 1);
+	return d;
 }
 
 DIR *fdopendir(int fd)
@@ -127,7 +140,9 @@ struct dirent *readdir(DIR *dp)
 	struct fsi_dir *d = ours(dp, &c, &f);
 	if (!d)
 		return fsi_real.readdir(dp);
+	uint64_t t0 = fsi_st_begin();
 	int more = dir_entry(c, d), e = errno;
+	fsi_st_end(t0, 1);
 	fsi_file_put(&f);
 	errno = e;
 	return more > 0 ? (struct dirent *)&d->de : NULL;

@@ -26,11 +26,13 @@ int close(int fd)
 			if (fsi_in_vfork(c)) {
 				fsi_vfork_dup(fd, NULL);
 			} else {
+				uint64_t t0 = fsi_st_begin();
 				fsi_tab_rdlock();
 				struct fsi_file *f = fsi_fd_take(fd);
 				int rc = fsi_real.close(fd);
 				fsi_tab_rdunlock();
 				fsi_file_put(&f);
+				fsi_st_end(t0, 1);
 				return rc;
 			}
 		} else if (fsi_own_fd(c, fd) && !fsi_in_vfork(c)) {

@@ -130,6 +130,7 @@ static ssize_t vcopy(int in, off64_t *pos, int out, off64_t *opos, size_t len)
 	struct fsi_file *f = c ? fsi_fd_get(in) : NULL;
 	if (!f)
 		return -2;
+	uint64_t t0 = fsi_st_begin();
 	const struct fs_ment *e = fsi_ent(c, f->ent);
 	ssize_t rc = -1;
 	const uint8_t *d = S_ISDIR(e->mode) ? (errno = EINVAL, NULL) : fsi_data(c, f);
@@ -147,7 +148,9 @@ static ssize_t vcopy(int in, off64_t *pos, int out, off64_t *opos, size_t len)
 	}
 	if (!pos && n >= 0)
 		fsi_off_done(f, in, at, (size_t)n, rc);
+	fsi_st_bytes(c, f->ent, rc);
 	fsi_file_put(&f);
+	fsi_st_end(t0, 1);
 	return rc;
 }
 

@@ -16,14 +16,8 @@ static inline mode_t open_mode(int flags, va_list ap)
 
 /* Serve an open under the prefix: an fd, -1 with errno, or FSI_FWD with
  * r->dirfd/r->path to give libc. */
-static int open_try(int dirfd, const char *path, int flags, struct fsi_res *r)
+static int open_serve(struct fsi_ctx *c, int dirfd, const char *path, int flags, struct fsi_res *r)
 {
-	struct fsi_ctx *c = fsi_enter();
-	if (!c) {
-		r->dirfd = dirfd;
-		r->path = path;
-		return FSI_FWD;
-	}
 	int saved = errno;
 	enum fsi_kind k = (flags & O_CREAT) ? fsi_resolve_parent(c, dirfd, path, r)
 					    : fsi_resolve(c, dirfd, path,
@@ -79,7 +73,23 @@ static int open_try(int dirfd, const char *path, int flags, struct fsi_res *r)
 		return fsi_fail(ENOMEM);
 	}
 	fsi_tab_rdunlock();
+	if (S_ISREG(e->mode) && !(flags & O_PATH))
+		fsi_st_open(c, (uint32_t)r->ent);
 	errno = saved;
+	return fd;
+}
+
+static int open_try(int dirfd, const char *path, int flags, struct fsi_res *r)
+{
+	struct fsi_ctx *c = fsi_enter();
+	if (!c) {
+		r->dirfd = dirfd;
+		r->path = path;
+		return FSI_FWD;
+	}
+	uint64_t t0 = fsi_st_begin();
+	int fd = open_serve(c, dirfd, path, flags, r);
+	fsi_st_end(t0, fd != FSI_FWD);
 	return fd;
 }
 

@@ -13,6 +13,7 @@
 static ssize_t vread(struct fsi_ctx *c, struct fsi_file *f, int fd, void *buf, size_t n, int64_t off)
 {
 	ssize_t k;
+	uint64_t t0 = fsi_st_begin();
 	if (off >= 0) {
 		k = fsi_pread(c, f, buf, n, (uint64_t)off);
 	} else {
@@ -22,7 +23,9 @@ static ssize_t vread(struct fsi_ctx *c, struct fsi_file *f, int fd, void *buf, s
 		if (took >= 0)
 			fsi_off_done(f, fd, at, (size_t)took, k);
 	}
+	fsi_st_bytes(c, f->ent, k);
 	fsi_file_put(&f);
+	fsi_st_end(t0, 1);
 	return k;
 }
 
@@ -93,6 +96,7 @@ static ssize_t vreadv(struct fsi_ctx *c, struct fsi_file *f, int fd, const struc
 		fsi_file_put(&f);
 		return fsi_fail(EINVAL);
 	}
+	uint64_t t0 = fsi_st_begin();
 	size_t want = 0;
 	for (int i = 0; i < cnt; i++)
 		want = iov[i].iov_len > SSIZE_MAX - want ? SSIZE_MAX : want + iov[i].iov_len;
@@ -100,6 +104,7 @@ static ssize_t vreadv(struct fsi_ctx *c, struct fsi_file *f, int fd, const struc
 	ssize_t took = (ssize_t)want;
 	if (off < 0 && (took = fsi_off_take(c, f, fd, want, &at)) < 0) {
 		fsi_file_put(&f);
+		fsi_st_end(t0, 1);
 		return -1;
 	}
 	ssize_t total = 0;
@@ -117,7 +122,9 @@ static ssize_t vreadv(struct fsi_ctx *c, struct fsi_file *f, int fd, const struc
 	}
 	if (off < 0)
 		fsi_off_done(f, fd, at, (size_t)took, total);
+	fsi_st_bytes(c, f->ent, total);
 	fsi_file_put(&f);
+	fsi_st_end(t0, 1);
 	return total;
 }
 
@@ -174,8 +181,10 @@ ssize_t preadv64v2(int fd, const struct iovec *iov, int cnt, off64_t off, int fl
 
 static off64_t vseek(struct fsi_ctx *c, struct fsi_file *f, int fd, off64_t off, int whence)
 {
+	uint64_t t0 = fsi_st_begin();
 	int64_t to = fsi_off_seek(c, f, fd, off, whence);
 	fsi_file_put(&f);
+	fsi_st_end(t0, 1);
 	return to;
 }
 

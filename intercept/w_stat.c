@@ -36,11 +36,12 @@ static int64_t lookup(int dirfd, const char *path, int atflags, struct fsi_res *
 static int stat_try(int dirfd, const char *path, int atflags, struct stat *st, struct fsi_res *r)
 {
 	struct fsi_ctx *c;
+	uint64_t t0 = fsi_st_begin();
 	int64_t i = lookup(dirfd, path, atflags, r, &c);
-	if (i < 0)
-		return (int)i;
-	fsi_stat(c, (uint64_t)i, st);
-	return 0;
+	if (i >= 0)
+		fsi_stat(c, (uint64_t)i, st);
+	fsi_st_end(t0, i != FSI_FWD);
+	return i < 0 ? (int)i : 0;
 }
 
 static int fstat_try(int fd, struct stat *st)
@@ -49,8 +50,10 @@ static int fstat_try(int fd, struct stat *st)
 	struct fsi_file *f = c ? fsi_fd_get(fd) : NULL;
 	if (!f)
 		return FSI_FWD;
+	uint64_t t0 = fsi_st_begin();
 	fsi_stat(c, f->ent, st);
 	fsi_file_put(&f);
+	fsi_st_end(t0, 1);
 	return 0;
 }
 
@@ -268,8 +271,11 @@ static int vaccess(struct fsi_ctx *c, uint64_t i, int mode)
 static int access_try(int dirfd, const char *path, int mode, int atflags, struct fsi_res *r)
 {
 	struct fsi_ctx *c;
+	uint64_t t0 = fsi_st_begin();
 	int64_t i = lookup(dirfd, path, atflags, r, &c);
-	return i < 0 ? (int)i : vaccess(c, (uint64_t)i, mode);
+	int rc = i < 0 ? (int)i : vaccess(c, (uint64_t)i, mode);
+	fsi_st_end(t0, i != FSI_FWD);
+	return rc;
 }
 
 int access(const char *path, int mode)

@@ -166,7 +166,7 @@ char **fx_child_env(struct fx_ctx *c, const char *lib, const char *addr, int por
 	for (char **p = environ; *p; p++) {
 		if (mpi_identity(*p) || has_prefix(*p, "LD_PRELOAD=") || has_prefix(*p, FS_ENV_JOBDIR "=") ||
 		    has_prefix(*p, FS_ENV_MOUNT "=") || has_prefix(*p, FS_ENV_TIMEOUT "=") ||
-		    has_prefix(*p, FS_ENV_VERIFY "="))
+		    has_prefix(*p, FS_ENV_VERIFY "=") || has_prefix(*p, FS_ENV_STATS "="))
 			continue;
 		if (env_put(&e, strdup(*p)))
 			return NULL;
@@ -181,6 +181,8 @@ char **fx_child_env(struct fx_ctx *c, const char *lib, const char *addr, int por
 	r |= env_put(&e, kvf(FS_ENV_MOUNT, "%s", c->opt.mount));
 	r |= env_put(&e, kvf(FS_ENV_TIMEOUT, "%u", c->opt.timeout));
 	r |= env_put(&e, kvf(FS_ENV_VERIFY, "%s", c->opt.verify_always ? "always" : "once"));
+	if (fx_stats_wanted(c))   /* the library counts */
+		r |= env_put(&e, kvf(FS_ENV_STATS, "1"));
 	r |= env_default(&e, "RANK", kvf("RANK", "%d", c->rank));
 	r |= env_default(&e, "WORLD_SIZE", kvf("WORLD_SIZE", "%d", c->nranks));
 	r |= env_default(&e, "LOCAL_RANK", kvf("LOCAL_RANK", "%d", c->host_rank));

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <sys/types.h>
 
+#include "stats.h"
 #include "store.h"
 
 /* Exit codes of fanstore-exec itself (the child's status otherwise). */
@@ -46,6 +47,8 @@ struct fx_opts {
 	int verify_always;       /* --verify / FANSTORE_VERIFY: 1 always, 0 once */
 	int mpi;                 /* --mpi / FANSTORE_MPI: spawn, not fork */
 	int force_mount;         /* --force-mount / FANSTORE_FORCE_MOUNT */
+	int stats;               /* --stats / FANSTORE_STATS: the report's table */
+	const char *stats_json;  /* --stats-json / FANSTORE_STATS_JSON, or NULL */
 	char **cmd;              /* the command after "--", NULL-terminated */
 	char cmd_path[PATH_MAX]; /* cmd[0] resolved against PATH */
 };
@@ -85,6 +88,14 @@ struct fx_ctx {
 	struct fs_image img;
 	int have_img;
 	double load_time;
+
+	/* The job report (stats.c), when --stats or --stats-json asks. */
+	struct fs_stats_hdr *stats;  /* node leader: JOBDIR/stats, or NULL */
+	struct {                     /* serve.c: replies to other ranks */
+		uint64_t bytes, crc;
+	} served;
+	double ready_time;           /* rank 0: seconds to the "loaded" line */
+	uint64_t loaded_bytes;       /* rank 0: bytes every rank copied */
 };
 
 /* Check an MPI call's result as IOR's MPI_CHECK does: on error, print the
@@ -225,6 +236,20 @@ int fx_listen(struct fx_ctx *c, int *lfd);
 /* Serve until every rank's child has exited.  sfd: the signalfd; lfd:
  * the listening socket or -1.  Closes lfd. */
 int fx_serve(struct fx_ctx *c, struct fx_child *ch, int sfd, int lfd);
+
+/* ---- stats.c: the job report ---- */
+static inline int fx_stats_wanted(const struct fx_ctx *c)
+{
+	return c->opt.stats || c->opt.stats_json;
+}
+/* Rank 0: can --stats-json's file be written?  0 or FX_EXIT_USAGE. */
+int fx_stats_check(struct fx_ctx *c);
+/* Node leader: create and map JOBDIR/stats.  0 or FX_EXIT_FAIL. */
+int fx_stats_setup(struct fx_ctx *c);
+/* Collective, after the command ended everywhere: rank 0 prints the
+ * table and writes the JSON.  status: the command's exit status. */
+void fx_stats_report(struct fx_ctx *c, int status);
+void fx_stats_release(struct fx_ctx *c);
 
 /* ---- run.c ---- */
 int fx_run(int argc, char **argv, MPI_Comm world, int sfd);

@@ -23,6 +23,8 @@ static const struct option longopts[] = {
 	{"verify", required_argument, NULL, 'y'},
 	{"mpi", no_argument, NULL, 'M'},
 	{"force-mount", no_argument, NULL, 'F'},
+	{"stats", no_argument, NULL, 'S'},
+	{"stats-json", required_argument, NULL, 'J'},
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
 };
@@ -68,6 +70,12 @@ void fx_usage(const struct fx_ctx *c, FILE *out)
 "      --mpi           COMMAND is an MPI program: spawn it as an MPI job of\n"
 "                      its own, one process per rank on that rank's node\n"
 "                      (needs mpirun) [" FS_ENV_MPI "=1]\n"
+"      --stats         end with a report on stderr (rank 0): files and bytes\n"
+"                      read locally and remotely, per-node spread, remote\n"
+"                      fetch times, time in FanStore calls, crc failures,\n"
+"                      load time and rate [" FS_ENV_STATS "=1]\n"
+"      --stats-json FILE  the same report as JSON into FILE\n"
+"                      [" FS_ENV_STATS_JSON "=FILE]\n"
 "  -h, --help          this text\n"
 "\n"
 "COMMAND gets LD_PRELOAD with libfanstore.so (from ../lib next to this\n"
@@ -139,6 +147,9 @@ static int from_env(struct fx_ctx *c)
 	o->mpi = v && strcmp(v, "0") != 0;
 	v = env_or(FS_ENV_FORCE_MOUNT, NULL);
 	o->force_mount = v && strcmp(v, "0") != 0;
+	v = env_or(FS_ENV_STATS, NULL);
+	o->stats = v && strcmp(v, "0") != 0;
+	o->stats_json = env_or(FS_ENV_STATS_JSON, NULL);
 	v = env_or(FS_ENV_TIMEOUT, NULL);
 	if (v && parse_uint(v, 1, 86400 * 7, &o->timeout))
 		return usage_error(c, FS_ENV_TIMEOUT "=%s: expected seconds (1 or more)", v);
@@ -196,6 +207,8 @@ int fx_opts_parse(struct fx_ctx *c, int argc, char **argv)
 			break;
 		case 'M': c->opt.mpi = 1; break;
 		case 'F': c->opt.force_mount = 1; break;
+		case 'S': c->opt.stats = 1; break;
+		case 'J': c->opt.stats_json = optarg; break;
 		case 'h': help = 1; break;
 		case ':':
 			return usage_error(c, "option %s needs a value", argv[optind - 1]);

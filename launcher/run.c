@@ -68,6 +68,8 @@ static void summary(struct fx_ctx *c)
 	uint64_t copied = 0;
 	FX_MPI_CHECK(MPI_Reduce(&c->held_bytes, &copied, 1, MPI_UINT64_T, MPI_SUM, 0, c->world));
 	double t = MPI_Wtime() - c->t0;
+	c->ready_time = t;
+	c->loaded_bytes = copied;
 	char a[32], b[32], r[32];
 	fx_say(c, "%d rank%s, %d node%s, %llu files, %llu dirs, %llu links, %s raw, %s stored; loaded in %.2f s (%s/s); mount %s, cache %s",
 	       c->nranks, c->nranks == 1 ? "" : "s", c->nnodes, c->nnodes == 1 ? "" : "s",
@@ -78,6 +80,7 @@ static void summary(struct fx_ctx *c)
 
 static void release(struct fx_ctx *c)
 {
+	fx_stats_release(c);
 	if (c->have_img)
 		fs_image_close(&c->img);
 	for (uint32_t s = 0; c->parts && s < c->nslot; s++)
@@ -100,6 +103,8 @@ static int setup(struct fx_ctx *c, int sfd, char *lib, struct fx_child *ch, int 
 {
 	int rc = phase(c, sfd, check_command(c));
 	if (!rc)
+		rc = phase(c, sfd, fx_stats_check(c));
+	if (!rc)
 		rc = phase(c, sfd, fx_child_lib(c, lib, PATH_MAX));
 	if (!rc && c->opt.mpi)
 		rc = phase(c, sfd, fx_spawn_check(c, lib));
@@ -117,6 +122,8 @@ static int setup(struct fx_ctx *c, int sfd, char *lib, struct fx_child *ch, int 
 	rc = phase(c, sfd, fx_check_space(c));
 	if (!rc)
 		rc = phase(c, sfd, fx_jobdir_create(c));
+	if (!rc)
+		rc = phase(c, sfd, fx_stats_setup(c));
 	if (!rc)
 		rc = phase(c, sfd, fx_load(c));
 	if (!rc)
@@ -151,6 +158,7 @@ int fx_run(int argc, char **argv, MPI_Comm world, int sfd)
 	if (!rc) {
 		fx_serve(&c, &ch, sfd, lfd);
 		rc = fx_child_exit_code(&ch);
+		fx_stats_report(&c, rc);
 	} else {
 		if (lfd >= 0)
 			close(lfd);

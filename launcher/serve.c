@@ -94,6 +94,7 @@ static int verify(struct srv *s, uint64_t ent, const uint8_t *blob, uint32_t *fl
 	if (e->method != FS_METHOD_RAW)
 		return 0;   /* the requester checks the decoded bytes */
 	if (!fs_verified_check(s->verified, ent, blob, e->size, e->crc)) {
+		c->served.crc++;
 		fx_errf(c, "%s: data does not match its checksum in partition %.16s; refusing to send it",
 			fs_image_name(&c->img, e), c->img.parts[e->part].name);
 		return EIO;
@@ -276,6 +277,7 @@ static int reply_data(struct srv *s, const struct fs_req *req, int to)
 	FX_MPI_CHECK(MPI_Type_commit(&dt));
 	FX_MPI_CHECK(MPI_Isend(MPI_BOTTOM, 1, dt, to, (int)req->id, s->c->world, r));
 	FX_MPI_CHECK(MPI_Type_free(&dt)); /* released by MPI when the send completes */
+	s->c->served.bytes += req->length;
 	return 0;
 }
 

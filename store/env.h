@@ -12,6 +12,8 @@
  *                                    was checked on this node (0600, written
  *                                    by the library and the launcher; not
  *                                    consulted with FANSTORE_VERIFY=always)
+ *     stats                          --stats: the command's counters, one
+ *                                    slot a thread (stats.h; 0600)
  *     owner                          "HOST PID..." of the launchers; each
  *                                    holds a shared flock on it for the job,
  *                                    so unlocked means stale
@@ -33,6 +35,9 @@
 #define FS_ENV_MPI "FANSTORE_MPI"           /* 1: spawn the command as an MPI job */
 #define FS_ENV_FORCE_MOUNT "FANSTORE_FORCE_MOUNT" /* 1: mount over what
 						   * exists (launcher only) */
+#define FS_ENV_STATS "FANSTORE_STATS"       /* 1: the job report; the library
+					     * counts (JOBDIR/stats) when set */
+#define FS_ENV_STATS_JSON "FANSTORE_STATS_JSON" /* the job report as JSON, to a file */
 
 /* Set by fanstore-exec for the library. */
 #define FS_ENV_JOBDIR "FANSTORE_JOBDIR"     /* this node's job directory */
@@ -54,6 +59,7 @@
 #define FS_JOB_SPAWN "spawn."               /* + the rank */
 #define FS_JOB_OWNER "owner"
 #define FS_JOB_VERIFIED "verified"
+#define FS_JOB_STATS "stats"
 #define FS_JOB_CARRIER "fdpos"              /* kernel-kept offsets of shared fds */
 #define FS_JOB_BINDWARN "bindwarn"
 
