@@ -8,7 +8,9 @@ bytes of the files it opened}, "bytes": {PART: bytes its reads returned},
 MODE:
   all     each file opened and read whole (Python's read-all); the second
           half by a forked child that ends with os._exit, as a DataLoader
-          worker does, so nothing of it runs at exit
+          worker does, so nothing of it runs at exit; also, not counted as
+          files: the first file opened O_PATH, its directory opened, and
+          each file stat'ed
   head    every other file (0th, 2nd, ...): os.open, one os.read of 777
           bytes, os.close
   twice   each file read whole twice; damaged ones fail with EIO (counted)
@@ -73,6 +75,10 @@ if mode == "all":
         os.write(w, json.dumps(c).encode())
         os._exit(0)
     os.close(w)
+    os.close(os.open(files[0][2], os.O_PATH))
+    os.close(os.open(os.path.dirname(files[0][2]), os.O_RDONLY | os.O_DIRECTORY))
+    for part, stored, path in files:
+        os.stat(path)
     for part, stored, path in files[:half]:
         read_all(t, part, stored, path)
     got = b""
