@@ -34,6 +34,7 @@
 
 #include "env.h"
 #include "real.h"
+#include "stats.h"
 #include "store.h"
 
 #define FSI_PATH_MAX (PATH_MAX * 2)   /* room for a joined path before canon */
@@ -386,30 +387,63 @@ void fsi_stat(struct fsi_ctx *c, uint64_t i, struct stat *st);
  * each counting point below is one predictable branch on it. */
 extern int fsi_stats_on;
 
+/* A thread's counting state: its slot, and where it is in sampling the
+ * time of its calls (stats.c says how). */
+struct fsi_st_thread {
+	struct fs_stats_slot *slot;    /* NULL until its first count */
+	int shared;                    /* slot is the shared slot 0 */
+	unsigned skip;                 /* calls to let pass before the next sample */
+	unsigned exact;                /* calls timed one by one so far */
+	uint32_t rng;
+	uint64_t weight;               /* of the call being timed */
+	uint64_t fetch_ns;             /* remote fetch time since it began */
+};
+extern __thread struct fsi_st_thread fsi_st __attribute__((tls_model("initial-exec")));
+
 void fsi_stats_init(struct fsi_ctx *c);
 /* In a fork child: its threads claim slots of their own. */
 void fsi_stats_forked(void);
-void fsi_st_open_slow(struct fsi_ctx *c, uint32_t ent);
-void fsi_st_bytes_slow(struct fsi_ctx *c, uint32_t ent, uint64_t n);
+void fsi_st_add_slow(struct fsi_ctx *c, uint32_t ent, int bytes, uint64_t n);
 void fsi_st_crc_slow(void);
 uint64_t fsi_st_clock(void);
 void fsi_st_fetch_slow(uint64_t t0);
-uint64_t fsi_st_begin_slow(void);
-void fsi_st_end_slow(uint64_t t0, int ours);
+uint64_t fsi_st_sample(void);   /* the start, or 0: not this call */
+void fsi_st_sampled(uint64_t t0, int ours);
 
 #define FSI_ST_ON __builtin_expect(fsi_stats_on, 0)
 
+/* Where entry ent is held: FS_ST_LOCAL (this node) or FS_ST_REMOTE. */
+static inline int fsi_st_where(struct fsi_ctx *c, uint32_t ent)
+{
+	uint32_t p = fsi_ent(c, ent)->part;
+	return p < c->img.hdr->nparts && c->img.parts[p].local ? FS_ST_LOCAL : FS_ST_REMOTE;
+}
+/* Count n in this thread's files (bytes = 0) or bytes figure of entry
+ * ent, local or remote as its partition is held.  Its own slot takes a
+ * plain load and store; the first count and the shared slot go the slow
+ * way. */
+static inline void fsi_st_add(struct fsi_ctx *c, uint32_t ent, int bytes, uint64_t n)
+{
+	struct fsi_st_thread *t = &fsi_st;
+	if (__builtin_expect(!t->slot || t->shared, 0)) {
+		fsi_st_add_slow(c, ent, bytes, n);
+		return;
+	}
+	int w = fsi_st_where(c, ent);
+	_Atomic uint64_t *v = bytes ? &t->slot->bytes[w] : &t->slot->files[w];
+	atomic_store_explicit(v, atomic_load_explicit(v, memory_order_relaxed) + n, memory_order_relaxed);
+}
 /* A regular file of the dataset opened for reading. */
 static inline void fsi_st_open(struct fsi_ctx *c, uint32_t ent)
 {
 	if (FSI_ST_ON)
-		fsi_st_open_slow(c, ent);
+		fsi_st_add(c, ent, 0, 1);
 }
 /* n bytes of entry ent handed to the command (n <= 0: none). */
 static inline void fsi_st_bytes(struct fsi_ctx *c, uint32_t ent, int64_t n)
 {
 	if (FSI_ST_ON && n > 0)
-		fsi_st_bytes_slow(c, ent, (uint64_t)n);
+		fsi_st_add(c, ent, 1, (uint64_t)n);
 }
 /* A read refused: the bytes did not match their checksum. */
 static inline void fsi_st_crc(void)
@@ -427,17 +461,21 @@ static inline void fsi_st_fetch_end(uint64_t t0)
 	if (FSI_ST_ON)
 		fsi_st_fetch_slow(t0);
 }
-/* Around a call that may be the library's work: begin, then end with
- * ours = 0 when it turned out not to be (forwarded to libc).  Every
- * begin is matched by one end. */
+/* Around a call that may be the library's work: begin (its start time
+ * when this call is timed, else 0), then end with ours = 0 when it turned
+ * out not to be (forwarded to libc).  A call not timed costs a function
+ * call and a countdown in thread-local memory (none of it inline: the
+ * wrappers stay as small as without the report).  Timed calls do not
+ * nest: none of them calls another (a signal handler that does, in the
+ * middle of one, blurs that one sample). */
 static inline uint64_t fsi_st_begin(void)
 {
-	return FSI_ST_ON ? fsi_st_begin_slow() : 0;
+	return FSI_ST_ON ? fsi_st_sample() : 0;
 }
 static inline void fsi_st_end(uint64_t t0, int ours)
 {
-	if (FSI_ST_ON)
-		fsi_st_end_slow(t0, ours);
+	if (t0)   /* only ever set with the report on */
+		fsi_st_sampled(t0, ours);
 }
 
 /* errno := e; return -1 (for wrappers returning int or ssize_t). */

@@ -29,17 +29,8 @@
 #define SAMPLE_MEAN 128u
 
 int fsi_stats_on;
+__thread struct fsi_st_thread fsi_st __attribute__((tls_model("initial-exec")));
 static struct fs_stats_hdr *st_hdr;
-
-#define TLS __thread __attribute__((tls_model("initial-exec")))
-static TLS struct fs_stats_slot *st_slot;
-static TLS int st_shared;          /* st_slot is slot 0: add atomically */
-static TLS unsigned st_depth;      /* begin/end nesting */
-static TLS unsigned st_exact;      /* calls timed one by one so far */
-static TLS unsigned st_left;       /* calls until the next sample */
-static TLS uint32_t st_rng;
-static TLS uint64_t st_weight;     /* of the call being timed */
-static TLS uint64_t st_fetch_ns;   /* fetch time inside it */
 
 void fsi_stats_init(struct fsi_ctx *c)
 {
@@ -57,52 +48,42 @@ void fsi_stats_init(struct fsi_ctx *c)
 
 void fsi_stats_forked(void)
 {
-	st_slot = NULL;
-	st_shared = 0;
-	st_depth = 0;
-	st_exact = 0;
+	memset(&fsi_st, 0, sizeof fsi_st);
 }
 
-static struct fs_stats_slot *slot(void)
+static struct fs_stats_slot *slot(struct fsi_st_thread *t)
 {
-	if (__builtin_expect(st_slot != NULL, 1))
-		return st_slot;
+	if (__builtin_expect(t->slot != NULL, 1))
+		return t->slot;
 	uint64_t k = atomic_fetch_add_explicit(&st_hdr->claimed, 1, memory_order_relaxed);
-	st_shared = k >= FS_STATS_SLOTS;
-	st_slot = &st_hdr->slot[st_shared ? 0 : k + 1];
-	return st_slot;
+	t->shared = k >= FS_STATS_SLOTS;
+	t->slot = &st_hdr->slot[t->shared ? 0 : k + 1];
+	return t->slot;
 }
 
-static inline void add64(_Atomic uint64_t *p, uint64_t v)
+/* Add to a count of this thread's slot: its own (plain load and store),
+ * or the shared one (atomic). */
+static inline void add64(const struct fsi_st_thread *t, _Atomic uint64_t *p, uint64_t v)
 {
-	if (st_shared)
+	if (t->shared)
 		atomic_fetch_add_explicit(p, v, memory_order_relaxed);
 	else
 		atomic_store_explicit(p, atomic_load_explicit(p, memory_order_relaxed) + v,
 				      memory_order_relaxed);
 }
 
-static inline int where(struct fsi_ctx *c, uint32_t ent)
+void fsi_st_add_slow(struct fsi_ctx *c, uint32_t ent, int bytes, uint64_t n)
 {
-	const struct fs_ment *e = fsi_ent(c, ent);
-	return e->part < c->img.hdr->nparts && c->img.parts[e->part].local ? FS_ST_LOCAL : FS_ST_REMOTE;
-}
-
-void fsi_st_open_slow(struct fsi_ctx *c, uint32_t ent)
-{
-	struct fs_stats_slot *s = slot();
-	add64(&s->files[where(c, ent)], 1);
-}
-
-void fsi_st_bytes_slow(struct fsi_ctx *c, uint32_t ent, uint64_t n)
-{
-	struct fs_stats_slot *s = slot();
-	add64(&s->bytes[where(c, ent)], n);
+	struct fsi_st_thread *t = &fsi_st;
+	struct fs_stats_slot *s = slot(t);
+	int w = fsi_st_where(c, ent);
+	add64(t, bytes ? &s->bytes[w] : &s->files[w], n);
 }
 
 void fsi_st_crc_slow(void)
 {
-	add64(&slot()->crc, 1);
+	struct fsi_st_thread *t = &fsi_st;
+	add64(t, &slot(t)->crc, 1);
 }
 
 uint64_t fsi_st_clock(void)
@@ -115,54 +96,50 @@ uint64_t fsi_st_clock(void)
 void fsi_st_fetch_slow(uint64_t t0)
 {
 	uint64_t ns = fsi_st_clock() - t0;
-	struct fs_stats_slot *s = slot();
-	add64(&s->wait_ns, ns);
+	struct fsi_st_thread *t = &fsi_st;
+	struct fs_stats_slot *s = slot(t);
+	add64(t, &s->wait_ns, ns);
 	_Atomic uint32_t *b = &s->lat[fs_stats_bucket(ns)];
-	if (st_shared)
+	if (t->shared)
 		atomic_fetch_add_explicit(b, 1, memory_order_relaxed);
 	else
 		atomic_store_explicit(b, atomic_load_explicit(b, memory_order_relaxed) + 1,
 				      memory_order_relaxed);
-	if (st_depth)
-		st_fetch_ns += ns;
+	t->fetch_ns += ns;
 }
 
-/* Calls until the next sample: 1 .. 2 * SAMPLE_MEAN - 1, uniformly. */
-static unsigned gap(void)
+/* Is this call timed?  0 when not; else how many calls it stands for,
+ * how many pass before the next (0 .. 2 * SAMPLE_MEAN - 2, uniformly: a
+ * gap of SAMPLE_MEAN calls on average), and its start. */
+uint64_t fsi_st_sample(void)
 {
-	if (!st_rng)
-		st_rng = (uint32_t)fsi_st_clock() | 1;
-	st_rng ^= st_rng << 13;
-	st_rng ^= st_rng >> 17;
-	st_rng ^= st_rng << 5;
-	return 1 + st_rng % (2 * SAMPLE_MEAN - 1);
-}
-
-uint64_t fsi_st_begin_slow(void)
-{
-	if (st_depth++)
-		return 0;   /* inside a call already being counted */
-	st_fetch_ns = 0;
-	if (st_exact < EXACT_CALLS) {
-		if (++st_exact == EXACT_CALLS)
-			st_left = gap();
-		st_weight = 1;
-		return fsi_st_clock();
-	}
-	if (--st_left)
+	struct fsi_st_thread *t = &fsi_st;
+	if (t->skip) {
+		t->skip--;
 		return 0;
-	st_left = gap();
-	st_weight = SAMPLE_MEAN;
+	}
+	if (t->exact < EXACT_CALLS) {
+		t->exact++;
+		t->weight = 1;
+	} else {
+		if (!t->rng)
+			t->rng = (uint32_t)fsi_st_clock() | 1;
+		t->rng ^= t->rng << 13;
+		t->rng ^= t->rng >> 17;
+		t->rng ^= t->rng << 5;
+		t->skip = t->rng % (2 * SAMPLE_MEAN - 1);
+		t->weight = SAMPLE_MEAN;
+	}
+	t->fetch_ns = 0;
 	return fsi_st_clock();
 }
 
-void fsi_st_end_slow(uint64_t t0, int ours)
+void fsi_st_sampled(uint64_t t0, int ours)
 {
-	if (st_depth)
-		st_depth--;
-	if (!t0 || !ours)
+	struct fsi_st_thread *t = &fsi_st;
+	if (!ours)
 		return;
 	uint64_t ns = fsi_st_clock() - t0;
-	ns = ns > st_fetch_ns ? ns - st_fetch_ns : 0;
-	add64(&slot()->wait_ns, ns * st_weight);
+	ns = ns > t->fetch_ns ? ns - t->fetch_ns : 0;
+	add64(t, &slot(t)->wait_ns, ns * t->weight);
 }

@@ -33,7 +33,7 @@ static int64_t lookup(int dirfd, const char *path, int atflags, struct fsi_res *
 	}
 }
 
-static int stat_try(int dirfd, const char *path, int atflags, struct stat *st, struct fsi_res *r)
+static inline __attribute__((always_inline)) int stat_try(int dirfd, const char *path, int atflags, struct stat *st, struct fsi_res *r)
 {
 	struct fsi_ctx *c;
 	uint64_t t0 = fsi_st_begin();
