@@ -407,7 +407,7 @@ void fsi_st_add_slow(struct fsi_ctx *c, uint32_t ent, int bytes, uint64_t n);
 void fsi_st_crc_slow(void);
 uint64_t fsi_st_clock(void);
 void fsi_st_fetch_slow(uint64_t t0);
-uint64_t fsi_st_sample(void);   /* the start, or 0: not this call */
+uint64_t fsi_st_sample(void);
 void fsi_st_sampled(uint64_t t0, int ours);
 
 #define FSI_ST_ON __builtin_expect(fsi_stats_on, 0)
@@ -463,14 +463,20 @@ static inline void fsi_st_fetch_end(uint64_t t0)
 }
 /* Around a call that may be the library's work: begin (its start time
  * when this call is timed, else 0), then end with ours = 0 when it turned
- * out not to be (forwarded to libc).  A call not timed costs a function
- * call and a countdown in thread-local memory (none of it inline: the
- * wrappers stay as small as without the report).  Timed calls do not
- * nest: none of them calls another (a signal handler that does, in the
- * middle of one, blurs that one sample). */
+ * out not to be (forwarded to libc).  A call not timed costs a countdown
+ * in thread-local memory.  Timed calls do not nest: none of them calls
+ * another (a signal handler that does, in the middle of one, blurs that
+ * one sample). */
 static inline uint64_t fsi_st_begin(void)
 {
-	return FSI_ST_ON ? fsi_st_sample() : 0;
+	if (!FSI_ST_ON)
+		return 0;
+	struct fsi_st_thread *t = &fsi_st;
+	if (t->skip) {
+		t->skip--;
+		return 0;
+	}
+	return fsi_st_sample();
 }
 static inline void fsi_st_end(uint64_t t0, int ours)
 {

@@ -108,16 +108,12 @@ void fsi_st_fetch_slow(uint64_t t0)
 	t->fetch_ns += ns;
 }
 
-/* Is this call timed?  0 when not; else how many calls it stands for,
- * how many pass before the next (0 .. 2 * SAMPLE_MEAN - 2, uniformly: a
- * gap of SAMPLE_MEAN calls on average), and its start. */
+/* This call is timed: how many calls it stands for, how many pass
+ * before the next (0 .. 2 * SAMPLE_MEAN - 2, uniformly: a gap of
+ * SAMPLE_MEAN calls on average), and its start. */
 uint64_t fsi_st_sample(void)
 {
 	struct fsi_st_thread *t = &fsi_st;
-	if (t->skip) {
-		t->skip--;
-		return 0;
-	}
 	if (t->exact < EXACT_CALLS) {
 		t->exact++;
 		t->weight = 1;
