@@ -14,6 +14,8 @@ MODE:
   head    every other file (0th, 2nd, ...): os.open, one os.read of 777
           bytes, os.close
   twice   each file read whole twice; damaged ones fail with EIO (counted)
+  threads each file read whole by a thread of its own, 180 times over:
+          more threads than the stats file has slots (4,096)
   none    nothing
 """
 import errno, json, os, sys
@@ -97,6 +99,13 @@ elif mode == "head":
         opened(t, part, stored)
         add(t, "bytes", part, len(os.read(fd, 777)))
         os.close(fd)
+elif mode == "threads":
+    import threading
+    for _ in range(180):
+        for part, stored, path in files:
+            th = threading.Thread(target=read_all, args=(t, part, stored, path))
+            th.start()
+            th.join()
 elif mode == "twice":
     for _ in range(2):
         for part, stored, path in files:

@@ -6,7 +6,8 @@
 # bytes, the local/remote split, remote fetches, bytes sent to other
 # nodes, crc failures, the bytes loaded.
 #   - one rank: a parent and a forked child that ends with os._exit
-#     (as a DataLoader worker does) read everything;
+#     (as a DataLoader worker does) read everything; then 4,320 threads
+#     one after another, more than the stats file has slots;
 #   - stats off: no stats file, no report, the same output otherwise;
 #   - a damaged partition: every refused read is one crc failure;
 #   - two ranks as two nodes (root): rank 0 reads everything (half of it
@@ -98,6 +99,14 @@ eio=$("$PY" -c 'import json, sys; print(sum(json.load(open(sys.argv[1]))["eio"].
   fail "damaged: $eio reads refused, expected two of each file of fs_0000"
 got=$("$PY" "$CK" "$T/err3" "$T/r3.json" 1 "$T/tally" "$eio" "$(part_bytes raw)") || fail "damaged: $got"
 ok "damaged partition, every file read twice: $eio reads refused, $got"
+
+# more threads than slots: the last ones share slot 0
+rm -f "$T/tally.0"
+timeout -k 5 120 "$EXEC" --stats --stats-json "$T/r6.json" --data "$T/ds" -- \
+  "$PY" "$RD" "$T/ds.list" threads "$T/tally.0" >/dev/null 2>"$T/err6" || { cat "$T/err6"; fail "threads: the job failed"; }
+tally_is "$T/tally.0" $((180 * 24)) $((180 * want))
+got=$("$PY" "$CK" "$T/err6" "$T/r6.json" 1 "$T/tally" 0) || fail "threads: $got"
+ok "4,320 threads, one file each (more than the 4,096 slots): $got"
 
 # ---- two ranks as two nodes: half of the files are remote to each
 can_nodes || skip "two nodes need root and unshare -m (the one-rank checks passed)"
