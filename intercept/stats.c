@@ -135,7 +135,9 @@ void fsi_st_sampled(uint64_t t0, int ours)
 	struct fsi_st_thread *t = &fsi_st;
 	if (!ours)
 		return;
+	int saved = errno;   /* the call's answer, set before its end */
 	uint64_t ns = fsi_st_clock() - t0;
 	ns = ns > t->fetch_ns ? ns - t->fetch_ns : 0;
 	add64(t, &slot(t)->wait_ns, ns * t->weight);
+	errno = saved;
 }
