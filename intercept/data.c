@@ -469,7 +469,7 @@ int fsi_materialise_fd(struct fsi_ctx *c, int fd)
 	struct fsi_file *f = fsi_fd_get(fd);
 	if (!f)
 		return 0;
-	uint64_t t0 = fsi_st_begin();
+	uint64_t t0 = fsi_st_begin_n(c, f->ent, UINT64_MAX);   /* the whole file */
 	struct stat st;
 	/* a carrier shared with other processes is filled where it is, so
 	 * they keep sharing its offset */

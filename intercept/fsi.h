@@ -396,6 +396,8 @@ struct fsi_st_thread {
 	unsigned exact;                /* calls timed one by one so far */
 	uint32_t rng;
 	uint64_t weight;               /* of the call being timed */
+	int capped;                    /* it is a short one: count at most
+					* FSI_ST_CAP_NS of it */
 	uint64_t fetch_ns;             /* remote fetch time since it began */
 };
 extern __thread struct fsi_st_thread fsi_st __attribute__((tls_model("initial-exec")));
@@ -408,6 +410,7 @@ void fsi_st_crc_slow(void);
 uint64_t fsi_st_clock(void);
 void fsi_st_fetch_slow(uint64_t t0);
 uint64_t fsi_st_sample(void);
+uint64_t fsi_st_timed(void);
 void fsi_st_sampled(uint64_t t0, int ours);
 
 #define FSI_ST_ON __builtin_expect(fsi_stats_on, 0)
@@ -463,10 +466,13 @@ static inline void fsi_st_fetch_end(uint64_t t0)
 }
 /* Around a call that may be the library's work: begin (its start time
  * when this call is timed, else 0), then end with ours = 0 when it turned
- * out not to be (forwarded to libc).  A call not timed costs a countdown
- * in thread-local memory.  Timed calls do not nest: none of them calls
- * another (a signal handler that does, in the middle of one, blurs that
- * one sample). */
+ * out not to be (forwarded to libc).  A short call is timed when it is
+ * sampled (a countdown in thread-local memory when it is not); one that
+ * may move FSI_ST_BIG bytes or more (fsi_st_begin_n) is timed each time,
+ * its clock costing under 1% of it.  Timed calls do not nest: none of
+ * them calls another (a signal handler that does, in the middle of one,
+ * blurs that one sample). */
+#define FSI_ST_BIG (64u << 10)
 static inline uint64_t fsi_st_begin(void)
 {
 	if (!FSI_ST_ON)
@@ -477,6 +483,13 @@ static inline uint64_t fsi_st_begin(void)
 		return 0;
 	}
 	return fsi_st_sample();
+}
+/* The same for a call moving up to n bytes of entry ent. */
+static inline uint64_t fsi_st_begin_n(struct fsi_ctx *c, uint32_t ent, uint64_t n)
+{
+	if (!FSI_ST_ON)
+		return 0;
+	return n >= FSI_ST_BIG && fsi_ent(c, ent)->size >= FSI_ST_BIG ? fsi_st_timed() : fsi_st_begin();
 }
 static inline void fsi_st_end(uint64_t t0, int ours)
 {

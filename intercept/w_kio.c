@@ -130,7 +130,7 @@ static ssize_t vcopy(int in, off64_t *pos, int out, off64_t *opos, size_t len)
 	struct fsi_file *f = c ? fsi_fd_get(in) : NULL;
 	if (!f)
 		return -2;
-	uint64_t t0 = fsi_st_begin();
+	uint64_t t0 = fsi_st_begin_n(c, f->ent, len);
 	const struct fs_ment *e = fsi_ent(c, f->ent);
 	ssize_t rc = -1;
 	const uint8_t *d = S_ISDIR(e->mode) ? (errno = EINVAL, NULL) : fsi_data(c, f);

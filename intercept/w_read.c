@@ -13,7 +13,7 @@
 static ssize_t vread(struct fsi_ctx *c, struct fsi_file *f, int fd, void *buf, size_t n, int64_t off)
 {
 	ssize_t k;
-	uint64_t t0 = fsi_st_begin();
+	uint64_t t0 = fsi_st_begin_n(c, f->ent, n);
 	if (off >= 0) {
 		k = fsi_pread(c, f, buf, n, (uint64_t)off);
 	} else {
@@ -96,10 +96,10 @@ static ssize_t vreadv(struct fsi_ctx *c, struct fsi_file *f, int fd, const struc
 		fsi_file_put(&f);
 		return fsi_fail(EINVAL);
 	}
-	uint64_t t0 = fsi_st_begin();
 	size_t want = 0;
 	for (int i = 0; i < cnt; i++)
 		want = iov[i].iov_len > SSIZE_MAX - want ? SSIZE_MAX : want + iov[i].iov_len;
+	uint64_t t0 = fsi_st_begin_n(c, f->ent, want);
 	uint64_t at = (uint64_t)off;
 	ssize_t took = (ssize_t)want;
 	if (off < 0 && (took = fsi_off_take(c, f, fd, want, &at)) < 0) {

@@ -24,9 +24,9 @@
  *                 for mmap, stdio, splice or an exec that inherits it
  *   wait_ns       time inside the library's calls on dataset paths and
  *                 descriptors (open, read, stat, access, readdir, seek,
- *                 close, the copy for mmap and stdio): each remote fetch
- *                 timed, the rest estimated from a sample (see
- *                 intercept/stats.c)
+ *                 close, the copy for mmap and stdio): remote fetches and
+ *                 calls moving 64 KiB or more timed each, short calls
+ *                 estimated from a sample (see intercept/stats.c)
  *   crc           reads refused because a file's bytes did not match
  *                 their checksum or could not be decoded
  *   lat[]         times of remote fetches (a file fetched whole from the
