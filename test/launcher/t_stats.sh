@@ -16,6 +16,7 @@
 #     refuses each request.
 . "$(dirname "$0")/../lib.sh"
 need_build
+unset FANSTORE_STATS FANSTORE_STATS_JSON   # each run below says what it wants
 RD=$TOP/test/launcher/stats_reader.py
 CK=$TOP/test/launcher/stats_check.py
 FLIP=$TOP/test/launcher/flip.py
