@@ -61,7 +61,11 @@ int fx_stats_check(struct fx_ctx *c)
 	struct stat st;
 	dir_of(p, dir, sizeof dir);
 	const char *why = NULL;
-	if (!*p || p[strlen(p) - 1] == '/' || (stat(p, &st) == 0 && S_ISDIR(st.st_mode)))
+	if (!*p) {
+		fprintf(stderr, "fanstore-exec: --stats-json needs a file name\n");
+		return FX_EXIT_USAGE;
+	}
+	if (p[strlen(p) - 1] == '/' || (stat(p, &st) == 0 && S_ISDIR(st.st_mode)))
 		why = "is a directory: name a file";
 	else if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
 		why = "is in a directory that does not exist";
