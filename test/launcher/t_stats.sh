@@ -9,47 +9,17 @@
 #     (as a DataLoader worker does) read everything; then 4,320 threads
 #     one after another, more than the stats file has slots;
 #   - stats off: no stats file, no report, the same output otherwise;
-#   - a damaged partition: every refused read is one crc failure;
-#   - two ranks as two nodes (root): rank 0 reads everything (half of it
-#     remote, again with a forked child), rank 1 the first 777 bytes of
-#     every other file; and a damaged remote partition, whose holder
-#     refuses each request.
+#   - a damaged partition: every refused read is one crc failure.
+# t_stats_nodes does the same on two nodes, where half the reads are remote.
 . "$(dirname "$0")/../lib.sh"
 need_build
-unset FANSTORE_STATS FANSTORE_STATS_JSON   # each run below says what it wants
-RD=$TOP/test/launcher/stats_reader.py
-CK=$TOP/test/launcher/stats_check.py
-FLIP=$TOP/test/launcher/flip.py
-
-# mkset NAME PREP_ARGS...: pack T/tree into T/NAME and list its files in
-# T/NAME.list ("PART SIZE STORED PATH", PATH under the mount).
-mkset() {
-  local name=$1; shift
-  "$PREP" -q -n 2 "$@" -o "$T/$name" "$T/tree"
-  "$PREP" --list "$T/$name" | awk '$1 ~ /^-/ { print $6, $2, $3, "/fanstore/" $7 }' >"$T/$name.list"
-  [ "$(wc -l <"$T/$name.list")" -eq 24 ] || fail "$name: expected 24 files listed"
-}
-# partition bytes (what the load copies)
-part_bytes() { cat "$T/$1"/fs_* | wc -c; }
-# count PART LIST: files of partition PART
-count() { grep -c "^$1 " "$2"; }
-# tally_is TALLY FILES BYTES: the reader opened FILES files, read BYTES
-tally_is() {
-  local t
-  t=$("$PY" -c 'import json, sys; t = json.load(open(sys.argv[1])); print(sum(t["files"].values()), sum(t["bytes"].values()))' "$1")
-  [ "$t" = "$2 $3" ] || fail "$1: the reader opened and read \"$t\", expected \"$2 $3\""
-}
-# sum_sizes LIST [CAP]: the bytes of its files (each at most CAP)
-sum_sizes() { awk -v cap="${2:-0}" '{ s += (cap && $2 > cap) ? cap : $2 } END { print s + 0 }' "$1"; }
-gentree "$T/tree" --files 24 --dirs 3 --sizes 100000,5000,3000 >/dev/null
-mkset ds
+. "$(dirname "$0")/stats_common.sh"
 
 # ---- one rank: a parent and its forked child read every file
 rm -f "$T/tally.0"
 timeout -k 5 120 "$EXEC" --stats --stats-json "$T/r1.json" --data "$T/ds" -- \
   "$PY" "$RD" "$T/ds.list" all "$T/tally.0" >"$T/out1" 2>"$T/err1" || { cat "$T/err1"; fail "one rank: the job failed"; }
 cat "$T/err1"
-want=$(sum_sizes "$T/ds.list")
 tally_is "$T/tally.0" 24 "$want"
 got=$("$PY" "$CK" "$T/err1" "$T/r1.json" 1 "$T/tally" 0 "$(part_bytes ds)") || fail "one rank: $got"
 case "$got" in "files 24 local 0 remote, bytes $want local 0 remote, 0 fetches, 0 bytes sent, 0 crc failures") ;;
@@ -109,40 +79,3 @@ tally_is "$T/tally.0" $((180 * 24)) $((180 * want))
 got=$("$PY" "$CK" "$T/err6" "$T/r6.json" 1 "$T/tally" 0) || fail "threads: $got"
 ok "4,320 threads, one file each (more than the 4,096 slots): $got"
 
-# ---- two ranks as two nodes: half of the files are remote to each
-can_nodes || skip "two nodes need root and unshare -m (the one-rank checks passed)"
-# nodes2 NAME MODE0 MODE1 ARGS...: 2 ranks, each a node of its own; rank R
-# reads NAME's files in mode MODE<R>
-nodes2() {
-  local name=$1 m0=$2 m1=$3; shift 3
-  rm -f "$T"/tally.[01]
-  : >"$T/exits"
-  timeout -k 5 120 $MPIRUN -np 2 unshare -m --propagation private sh -c \
-    'mount -t tmpfs -o size=1g,mode=0755 fanstore-node "$FANSTORE_CACHE" && "$@"; echo $? >>"'"$T"'/exits"' \
-    sh "$EXEC" "$@" --data "$T/$name" -- sh -c \
-    'if [ "$RANK" = 0 ]; then m=$1; else m=$2; fi; exec "$3" "$4" "$5" "$m" "$6.$RANK"' \
-    sh "$m0" "$m1" "$PY" "$RD" "$T/$name.list" "$T/tally" >/dev/null 2>"$T/err" || true
-  [ "$(grep -cx 0 "$T/exits")" = 2 ] || { cat "$T/err"; fail "$name: the job failed: $(tr '\n' ' ' <"$T/exits")"; }
-}
-nodes2 ds all head --stats --stats-json "$T/r4.json"
-cat "$T/err"
-tally_is "$T/tally.0" 24 "$want"
-awk 'NR % 2 == 1' "$T/ds.list" >"$T/head.list"
-tally_is "$T/tally.1" 12 "$(sum_sizes "$T/head.list" 777)"
-got=$("$PY" "$CK" "$T/err" "$T/r4.json" 2 "$T/tally" 0,0 "$(part_bytes ds)") || fail "two nodes: $got"
-# rank 0 reads every file, rank 1 half of them: each node's remote ones
-remote=$(($(count fs_0001 "$T/ds.list") + $(count fs_0000 "$T/head.list")))
-case "$got" in "files $((36 - remote)) local $remote remote, "*) ;;
-  *) fail "two nodes: the report says \"$got\", expected 36 files of which $remote remote" ;; esac
-ok "two nodes: $got"
-
-# the holder of a damaged partition refuses each request for it
-mkset raw1 -l 0
-"$PY" "$FLIP" "$T/raw1/fs_0001" 2048
-nodes2 raw1 all none --stats-json "$T/r5.json"
-n1=$(count fs_0001 "$T/raw1.list")
-got=$("$PY" "$CK" - "$T/r5.json" 2 "$T/tally" "0,$n1") || fail "damaged remote: $got"
-grep -q "job report" "$T/err" && fail "--stats-json alone printed the table"
-grep -q "does not match its checksum in partition fs_0001; refusing to send it" "$T/err" ||
-  fail "damaged remote: the holder named no file"
-ok "damaged remote partition: $n1 requests refused by its holder, $got"
