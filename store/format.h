@@ -10,15 +10,17 @@
  *   - the partition file (fs_0000 ... fs_NNNN, fs_bcast): written by
  *     fanstore-prep, read by every tool;
  *   - the dataset manifest (fanstore.manifest): lists the partitions;
- *   - the metadata image (meta.img in a job directory): the whole namespace,
- *     built by fanstore-exec, mapped by libfanstore in every process.
+ *   - the metadata image: the whole namespace, built once by fanstore-prep
+ *     (DATASET/fanstore.image, node-neutral) and made into meta.img in each
+ *     job directory by fanstore-exec, mapped by libfanstore in every process.
  */
 #ifndef FANSTORE_FORMAT_H
 #define FANSTORE_FORMAT_H
 
 #include <stdint.h>
 
-#define FS_FORMAT_VERSION 1u
+#define FS_FORMAT_VERSION 1u   /* partitions and the manifest */
+#define FS_IMAGE_VERSION 2u    /* the metadata image (1: no body_crc, manifest_crc) */
 
 /* ------------------------------------------------------------------ */
 /* Partition file                                                      */
@@ -125,10 +127,11 @@ struct fs_manifest_part {
 #define FS_BCAST_NAME "fs_bcast"
 
 /* ------------------------------------------------------------------ */
-/* Metadata image: JOBDIR/meta.img                                     */
+/* Metadata image: DATASET/fanstore.image, JOBDIR/meta.img             */
 /* ------------------------------------------------------------------ */
 
 #define FS_IMAGE_MAGIC "FANSTORI"
+#define FS_DATASET_IMAGE "fanstore.image"   /* the prebuilt one, beside the partitions */
 #define FS_NOPART 0xFFFFFFFFu
 
 /*
@@ -138,7 +141,7 @@ struct fs_manifest_part {
  */
 struct fs_img_hdr {
 	char magic[8];          /* FS_IMAGE_MAGIC */
-	uint32_t version;       /* FS_FORMAT_VERSION */
+	uint32_t version;       /* FS_IMAGE_VERSION */
 	uint32_t hdr_size;      /* sizeof(struct fs_img_hdr) = 128 */
 	uint64_t image_size;    /* whole file */
 	uint64_t dataset_id;
@@ -151,9 +154,11 @@ struct fs_img_hdr {
 	uint64_t names_off;
 	uint64_t names_size;
 	uint64_t part_off;      /* struct fs_img_part[nparts] */
-	uint64_t reserved;      /* 0 */
+	uint32_t body_crc;      /* crc32 of bytes [ent_off, image_size): all but the
+				 * header and the part table, which differ per node */
+	uint32_t manifest_crc;  /* the crc ending the manifest it was built for */
 	uint32_t nparts;        /* npart + has_bcast; the broadcast one is last */
-	uint32_t nranks;
+	uint32_t nranks;        /* ranks in the job; 0: node-neutral (fanstore.image) */
 	uint32_t node;          /* which node this image was written for */
 	uint32_t hdr_crc;       /* crc32 of bytes [0, 124) */
 };
@@ -161,8 +166,8 @@ struct fs_img_hdr {
 struct fs_img_part {
 	char name[16];          /* file name in the job directory, NUL-padded */
 	uint64_t file_size;
-	uint32_t local;         /* 1: the file is in this node's job directory */
-	uint32_t owner;         /* rank to ask for its bytes when not local */
+	uint32_t local;         /* 1: the file is in this node's job directory (0 when node-neutral) */
+	uint32_t owner;         /* rank to ask for its bytes when not local (0 when node-neutral) */
 	uint32_t bcast;         /* 1 for the broadcast partition */
 	uint32_t reserved;
 };

@@ -73,6 +73,8 @@ enum fs_result fs_recbuf_add_part(struct fs_recbuf *rb, const struct fs_part *p,
 				  uint32_t slot, struct fs_err *err)
 {
 	const struct fs_part_hdr *h = fs_part_header(p);
+	if (h->nent && !fs_part_entry(p, 0))
+		return fs_seterr(err, FS_ERR_ARG, 0, NULL, "partition %u: opened without its entries", slot);
 	for (uint64_t i = 0; i < h->nent; i++) {
 		const struct fs_dentry *e = fs_part_entry(p, i);
 		const char *name = fs_part_ename(p, e);
@@ -304,10 +306,29 @@ static enum fs_result normalise(struct bent **vp, uint64_t *np, struct fs_err *e
 	}
 }
 
-enum fs_result fs_image_build(const void *recs, size_t len, uint64_t dataset_id,
-			      const struct fs_img_partinfo *parts, uint32_t nparts,
-			      uint32_t nranks, uint32_t node, const char *path,
-			      struct fs_err *err)
+/* The part table of an image as parts describes it. */
+static void fill_parts(struct fs_img_part *ip, const struct fs_img_partinfo *parts, uint32_t nparts)
+{
+	for (uint32_t i = 0; i < nparts; i++) {
+		memset(&ip[i], 0, sizeof(ip[i]));
+		fs_part_filename(parts[i].bcast ? FS_PART_BCAST : i, ip[i].name, sizeof(ip[i].name));
+		ip[i].file_size = parts[i].file_size;
+		ip[i].local = parts[i].local;
+		ip[i].owner = parts[i].owner;
+		ip[i].bcast = parts[i].bcast;
+	}
+}
+
+/* What an image's header says besides its layout, and the file's mode. */
+struct head {
+	uint64_t dataset_id;
+	uint32_t manifest_crc, nranks, node;
+	mode_t mode;
+};
+
+static enum fs_result build(const void *recs, size_t len, const struct head *hd,
+			    const struct fs_img_partinfo *parts, uint32_t nparts,
+			    const char *path, struct fs_err *err)
 {
 	struct bent *v = NULL;
 	uint64_t n = 0;
@@ -342,15 +363,16 @@ enum fs_result fs_image_build(const void *recs, size_t len, uint64_t dataset_id,
 	struct fs_img_hdr h;
 	memset(&h, 0, sizeof(h));
 	memcpy(h.magic, FS_IMAGE_MAGIC, 8);
-	h.version = FS_FORMAT_VERSION;
+	h.version = FS_IMAGE_VERSION;
 	h.hdr_size = sizeof(h);
-	h.dataset_id = dataset_id;
+	h.dataset_id = hd->dataset_id;
+	h.manifest_crc = hd->manifest_crc;
 	h.nent = nent;
 	h.nbucket = nbucket;
 	h.nchild = nchild;
 	h.nparts = nparts;
-	h.nranks = nranks;
-	h.node = node;
+	h.nranks = hd->nranks;
+	h.node = hd->node;
 	uint64_t o = fs_align(sizeof(h), ALIGN);
 	h.part_off = o;
 	o = fs_align(o + (uint64_t)nparts * sizeof(struct fs_img_part), ALIGN);
@@ -368,7 +390,7 @@ enum fs_result fs_image_build(const void *recs, size_t len, uint64_t dataset_id,
 	 * call (a page fault each can cost more than filling the page). */
 	char tmp[4200];
 	snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid());
-	int fd = open(tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	int fd = open(tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, hd->mode);
 	int werr = fd < 0 ? errno : 0;
 	if (!werr && (werr = posix_fallocate(fd, 0, (off_t)h.image_size)) == EOPNOTSUPP)
 		werr = ftruncate(fd, (off_t)h.image_size) < 0 ? errno : 0;
@@ -390,14 +412,7 @@ enum fs_result fs_image_build(const void *recs, size_t len, uint64_t dataset_id,
 #ifdef MADV_POPULATE_WRITE
 	(void)madvise(img, h.image_size, MADV_POPULATE_WRITE);
 #endif
-	struct fs_img_part *ip = (struct fs_img_part *)(img + h.part_off);
-	for (uint32_t i = 0; i < nparts; i++) {
-		fs_part_filename(parts[i].bcast ? FS_PART_BCAST : i, ip[i].name, sizeof(ip[i].name));
-		ip[i].file_size = parts[i].file_size;
-		ip[i].local = parts[i].local;
-		ip[i].owner = parts[i].owner;
-		ip[i].bcast = parts[i].bcast;
-	}
+	fill_parts((struct fs_img_part *)(img + h.part_off), parts, nparts);
 	struct fs_ment *ents = (struct fs_ment *)(img + h.ent_off);
 	uint32_t *buckets = (uint32_t *)(img + h.bucket_off);
 	uint32_t *children = (uint32_t *)(img + h.child_off);
@@ -459,6 +474,7 @@ enum fs_result fs_image_build(const void *recs, size_t len, uint64_t dataset_id,
 		ents[i].hnext = buckets[hb];
 		buckets[hb] = (uint32_t)(i + 1);
 	}
+	h.body_crc = fs_crc32(0, img + h.ent_off, h.image_size - h.ent_off);
 	h.hdr_crc = fs_crc32(0, &h, offsetof(struct fs_img_hdr, hdr_crc));
 	memcpy(img, &h, sizeof(h));
 	/* readers check each entry as they reach it; the whole is checked
@@ -476,6 +492,116 @@ enum fs_result fs_image_build(const void *recs, size_t len, uint64_t dataset_id,
 out:
 	fs_big_free(v);
 	return r;
+}
+
+enum fs_result fs_image_build(const void *recs, size_t len, uint64_t dataset_id,
+			      const struct fs_img_partinfo *parts, uint32_t nparts,
+			      uint32_t nranks, uint32_t node, const char *path,
+			      struct fs_err *err)
+{
+	struct head hd = {dataset_id, 0, nranks, node, 0600};
+	return build(recs, len, &hd, parts, nparts, path, err);
+}
+
+enum fs_result fs_image_build_for(const struct fs_manifest *m, const void *recs, size_t len,
+				  const struct fs_img_partinfo *parts, uint32_t nranks,
+				  uint32_t node, const char *path, struct fs_err *err)
+{
+	struct head hd = {m->hdr.dataset_id, fs_manifest_crc(m), nranks, node, 0600};
+	return build(recs, len, &hd, parts, m->hdr.npart + m->hdr.has_bcast, path, err);
+}
+
+/* The part table a manifest implies, node-neutral. */
+static struct fs_img_partinfo *neutral_parts(const struct fs_manifest *m)
+{
+	uint32_t n = m->hdr.npart + m->hdr.has_bcast;
+	struct fs_img_partinfo *pi = calloc(n, sizeof(*pi));
+	for (uint32_t s = 0; pi && s < n; s++)
+		pi[s] = (struct fs_img_partinfo){.file_size = m->parts[s].file_size,
+						 .bcast = s >= m->hdr.npart};
+	return pi;
+}
+
+enum fs_result fs_image_build_dataset(const struct fs_manifest *m, struct fs_part *const *parts,
+				      const char *path, struct fs_err *err)
+{
+	uint32_t n = m->hdr.npart + m->hdr.has_bcast;
+	struct fs_recbuf rb = {0};
+	struct fs_img_partinfo *pi = neutral_parts(m);
+	size_t want = 4096;
+	for (uint32_t s = 0; s < n; s++)
+		want += fs_part_count(parts[s]) * 64 + fs_part_header(parts[s])->names_size;
+	enum fs_result r = pi && !fs_recbuf_reserve(&rb, want) ? FS_OK :
+			   fs_seterr(err, FS_ERR_NOMEM, 0, path, "out of memory");
+	for (uint32_t s = 0; !r && s < n; s++)
+		r = fs_recbuf_add_part(&rb, parts[s], s, err);
+	/* read by every user's jobs, as the partitions are (umask applies) */
+	struct head hd = {m->hdr.dataset_id, fs_manifest_crc(m), 0, 0, 0644};
+	if (!r)
+		r = build(rb.buf, rb.len, &hd, pi, n, path, err);
+	fs_recbuf_release(&rb);
+	free(pi);
+	return r;
+}
+
+uint32_t fs_image_body_crc(const struct fs_image *img)
+{
+	const struct fs_img_hdr *h = img->hdr;
+	return fs_crc32(0, img->base + h->ent_off, h->image_size - h->ent_off);
+}
+
+enum fs_result fs_image_match(const struct fs_image *img, const struct fs_manifest *m,
+			      const char *name, struct fs_err *err)
+{
+	const struct fs_img_hdr *h = img->hdr;
+	uint32_t n = m->hdr.npart + m->hdr.has_bcast;
+	if (h->nranks != 0 || h->node != 0)
+		return fs_seterr(err, FS_ERR_FORMAT, 0, name, "made for a job (node %u of %u ranks), not by fanstore-prep",
+				 h->node, h->nranks);
+	if (h->dataset_id != m->hdr.dataset_id)
+		return fs_seterr(err, FS_ERR_FORMAT, 0, name,
+				 "built for another dataset (id %016llx, the manifest says %016llx)",
+				 (unsigned long long)h->dataset_id, (unsigned long long)m->hdr.dataset_id);
+	if (h->manifest_crc != fs_manifest_crc(m))
+		return fs_seterr(err, FS_ERR_FORMAT, 0, name,
+				 "built for another packing of this dataset (manifest crc %08x, the manifest's is %08x)",
+				 h->manifest_crc, fs_manifest_crc(m));
+	if (h->nparts != n)
+		return fs_seterr(err, FS_ERR_FORMAT, 0, name, "%u partition slots, the manifest has %u",
+				 h->nparts, n);
+	for (uint32_t s = 0; s < n; s++) {
+		const struct fs_img_part *p = &img->parts[s];
+		char want[16];
+		fs_part_filename(s == m->hdr.npart ? FS_PART_BCAST : s, want, sizeof(want));
+		if (strncmp(p->name, want, sizeof(p->name)) || p->file_size != m->parts[s].file_size ||
+		    p->local || p->owner || p->bcast != (s >= m->hdr.npart) || p->reserved)
+			return fs_seterr(err, FS_ERR_FORMAT, 0, name,
+					 "partition slot %u (%s) differs from the manifest's", s, want);
+	}
+	return FS_OK;
+}
+
+enum fs_result fs_image_set_node(void *head, size_t len, const struct fs_img_partinfo *parts,
+				 uint32_t nparts, uint32_t nranks, uint32_t node,
+				 struct fs_err *err)
+{
+	struct fs_img_hdr *h = head;
+	uint64_t end;
+	if (len < sizeof(*h) || fs_crc32(0, h, offsetof(struct fs_img_hdr, hdr_crc)) != h->hdr_crc)
+		return fs_seterr(err, FS_ERR_CRC, 0, NULL, "metadata image header damaged");
+	/* the table is rewritten: it must be the image's own bytes, before
+	 * every other section (which therefore stays as it was) */
+	if (memcmp(h->magic, FS_IMAGE_MAGIC, 8) || h->nparts != nparts || h->part_off < sizeof(*h) ||
+	    h->part_off % 8 ||
+	    __builtin_add_overflow(h->part_off, (uint64_t)nparts * sizeof(struct fs_img_part), &end) ||
+	    end > len || end > h->ent_off || end > h->bucket_off || end > h->child_off ||
+	    end > h->names_off)
+		return fs_seterr(err, FS_ERR_ARG, 0, NULL, "not an image of %u partition slots", nparts);
+	fill_parts((struct fs_img_part *)((uint8_t *)head + h->part_off), parts, nparts);
+	h->nranks = nranks;
+	h->node = node;
+	h->hdr_crc = fs_crc32(0, h, offsetof(struct fs_img_hdr, hdr_crc));
+	return FS_OK;
 }
 
 /* ------------------------------------------------------------ map & check */
@@ -579,9 +705,9 @@ enum fs_result fs_image_from_buffer(const void *buf, size_t len, const char *nam
 		return fs_seterr(err, FS_ERR_FORMAT, 0, name, "truncated metadata image");
 	if (memcmp(h->magic, FS_IMAGE_MAGIC, 8) != 0)
 		return fs_seterr(err, FS_ERR_FORMAT, 0, name, "not a FanStore metadata image");
-	if (h->version != FS_FORMAT_VERSION)
-		return fs_seterr(err, FS_ERR_VERSION, 0, name, "metadata image version %u, expected %u",
-				 h->version, FS_FORMAT_VERSION);
+	if (h->version != FS_IMAGE_VERSION)
+		return fs_seterr(err, FS_ERR_VERSION, 0, name, "metadata image version %u, this build reads %u",
+				 h->version, FS_IMAGE_VERSION);
 	if (h->hdr_size != sizeof(*h) || fs_crc32(0, h, offsetof(struct fs_img_hdr, hdr_crc)) != h->hdr_crc)
 		return fs_seterr(err, FS_ERR_CRC, 0, name, "metadata image header damaged");
 	if (h->image_size != len)

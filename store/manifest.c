@@ -24,6 +24,23 @@ static size_t nslots(const struct fs_manifest_hdr *h)
 	return (size_t)h->npart + (h->has_bcast ? 1 : 0);
 }
 
+/* The header as written: magic, version and size are the writer's. */
+static struct fs_manifest_hdr written_hdr(const struct fs_manifest *m)
+{
+	struct fs_manifest_hdr h = m->hdr;
+	memcpy(h.magic, FS_MANIFEST_MAGIC, 8);
+	h.version = FS_FORMAT_VERSION;
+	h.hdr_size = sizeof(h);
+	return h;
+}
+
+uint32_t fs_manifest_crc(const struct fs_manifest *m)
+{
+	struct fs_manifest_hdr h = written_hdr(m);
+	uint32_t crc = fs_crc32(0, &h, sizeof(h));
+	return fs_crc32(crc, m->parts, nslots(&h) * sizeof(struct fs_manifest_part));
+}
+
 enum fs_result fs_manifest_write(const char *dir, const struct fs_manifest *m,
 				 struct fs_err *err)
 {
@@ -32,10 +49,7 @@ enum fs_result fs_manifest_write(const char *dir, const struct fs_manifest *m,
 	    snprintf(tmp, sizeof(tmp), "%s/.%s.tmp.%ld", dir, FS_MANIFEST_NAME, (long)getpid()) >=
 		    (int)sizeof(tmp))
 		return fs_seterr(err, FS_ERR_ARG, 0, dir, "path too long");
-	struct fs_manifest_hdr h = m->hdr;
-	memcpy(h.magic, FS_MANIFEST_MAGIC, 8);
-	h.version = FS_FORMAT_VERSION;
-	h.hdr_size = sizeof(h);
+	struct fs_manifest_hdr h = written_hdr(m);
 	size_t plen = nslots(&h) * sizeof(struct fs_manifest_part);
 	size_t len = sizeof(h) + plen + 4;
 	uint8_t *buf = malloc(len);
@@ -43,7 +57,7 @@ enum fs_result fs_manifest_write(const char *dir, const struct fs_manifest *m,
 		return fs_seterr(err, FS_ERR_NOMEM, 0, path, "out of memory");
 	memcpy(buf, &h, sizeof(h));
 	memcpy(buf + sizeof(h), m->parts, plen);
-	uint32_t crc = fs_crc32(0, buf, len - 4);
+	uint32_t crc = fs_manifest_crc(m);
 	memcpy(buf + len - 4, &crc, 4);
 	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	int e = fd < 0 ? errno : fs_pwrite_all(fd, buf, len, 0);

@@ -291,25 +291,61 @@ enum fs_result fs_part_open(const char *path, struct fs_part **out, struct fs_er
 	return FS_OK;
 }
 
+/* Open path and read and check its header (not its entries): *fd open
+ * on it, *len its length, or an error with nothing left open. */
+static enum fs_result open_header(const char *path, int *fd, uint64_t *len,
+				  struct fs_part_hdr *h, struct fs_err *err)
+{
+	enum fs_result r = open_fd(path, fd, len, err);
+	if (r)
+		return r;
+	if (pread(*fd, h, sizeof(*h), 0) != (ssize_t)sizeof(*h))
+		r = fs_seterr(err, FS_ERR_FORMAT, 0, path, "truncated: %llu bytes, shorter than a header",
+			      (unsigned long long)*len);
+	else
+		r = check_header(h, *len, path, err);
+	if (r)
+		close(*fd);
+	return r;
+}
+
+enum fs_result fs_part_map(const char *path, struct fs_part **out, struct fs_err *err)
+{
+	*out = NULL;
+	int fd;
+	uint64_t len;
+	struct fs_part_hdr h;
+	enum fs_result r = open_header(path, &fd, &len, &h, err);
+	if (r)
+		return r;
+	void *m = mmap(NULL, len, PROT_READ, MAP_SHARED, fd, 0);
+	int e = errno;
+	close(fd);
+	struct fs_part *p = m == MAP_FAILED ? NULL : calloc(1, sizeof(*p));
+	if (!p) {
+		if (m != MAP_FAILED)
+			munmap(m, len);
+		return m == MAP_FAILED ? fs_seterr(err, FS_ERR_IO, e, path, "cannot map: %s", strerror(e))
+				       : fs_seterr(err, FS_ERR_NOMEM, 0, path, "out of memory");
+	}
+	p->base = m;
+	p->len = len;
+	p->mapped = 1;
+	p->hdr = h;   /* no entries: ents stays NULL, and fs_part_entry says so */
+	set_name(p, path);
+	*out = p;
+	return FS_OK;
+}
+
 enum fs_result fs_part_open_index(const char *path, struct fs_part **out, struct fs_err *err)
 {
 	*out = NULL;
 	int fd;
 	uint64_t len;
-	enum fs_result r = open_fd(path, &fd, &len, err);
+	struct fs_part_hdr h;
+	enum fs_result r = open_header(path, &fd, &len, &h, err);
 	if (r)
 		return r;
-	struct fs_part_hdr h;
-	ssize_t n = pread(fd, &h, sizeof(h), 0);
-	if (n != (ssize_t)sizeof(h)) {
-		close(fd);
-		return fs_seterr(err, FS_ERR_FORMAT, 0, path,
-				 "truncated: %llu bytes, shorter than a header", (unsigned long long)len);
-	}
-	if ((r = check_header(&h, len, path, err))) {
-		close(fd);
-		return r;
-	}
 	uint64_t ilen = h.index_size + h.names_size;
 	void *ib = malloc(ilen ? ilen : 1);
 	struct fs_part *p = calloc(1, sizeof(*p));
@@ -321,7 +357,7 @@ enum fs_result fs_part_open_index(const char *path, struct fs_part **out, struct
 	}
 	uint64_t got = 0;
 	while (got < ilen) {
-		n = pread(fd, (char *)ib + got, ilen - got, (off_t)(h.index_off + got));
+		ssize_t n = pread(fd, (char *)ib + got, ilen - got, (off_t)(h.index_off + got));
 		if (n <= 0)
 			break;
 		got += (uint64_t)n;
@@ -364,7 +400,7 @@ uint64_t fs_part_count(const struct fs_part *p) { return p->hdr.nent; }
 
 const struct fs_dentry *fs_part_entry(const struct fs_part *p, uint64_t i)
 {
-	return i < p->hdr.nent ? &p->ents[i] : NULL;
+	return i < p->hdr.nent && p->ents ? &p->ents[i] : NULL;
 }
 
 const char *fs_part_ename(const struct fs_part *p, const struct fs_dentry *e)

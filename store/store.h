@@ -161,6 +161,13 @@ enum fs_result fs_part_extract(const struct fs_part *p, uint64_t i, void *dst,
 /* Decode and crc-check every blob; stops at the first bad one. */
 enum fs_result fs_part_verify(const struct fs_part *p, struct fs_err *err);
 
+/* Map `path` read-only and check its header only (magic, version, header
+ * crc, sections, the file's length), in time that does not grow with its
+ * entries: for a holder that finds blobs through a checked metadata image
+ * (fs_part_header, fs_part_base).  Its entries are not read: fs_part_entry
+ * returns NULL, and it must not be given to fs_recbuf_add_part. */
+enum fs_result fs_part_map(const char *path, struct fs_part **out, struct fs_err *err);
+
 /* Read and check only the header and index of a partition file (pread; no
  * data is read).  On success *out is a partition object whose blob
  * accessors must not be used (fs_part_blob returns NULL). */
@@ -288,6 +295,24 @@ enum fs_result fs_image_build(const void *recs, size_t len, uint64_t dataset_id,
 			      const struct fs_img_partinfo *parts, uint32_t nparts,
 			      uint32_t nranks, uint32_t node, const char *path,
 			      struct fs_err *err);
+/* The same for the dataset of manifest m: its id, and the manifest's own
+ * crc in the header (manifest_crc), as fs_image_build_dataset writes them. */
+enum fs_result fs_image_build_for(const struct fs_manifest *m, const void *recs, size_t len,
+				  const struct fs_img_partinfo *parts, uint32_t nranks,
+				  uint32_t node, const char *path, struct fs_err *err);
+
+/*
+ * The prebuilt image of a packed dataset (DATASET/fanstore.image): built
+ * from every slot's partition (parts[s], fully mapped: fs_part_open), node-
+ * neutral (nranks 0, node 0, every slot local 0 and owner 0), with the
+ * manifest's crc in the header.  Written to path (mode 0644 less the
+ * umask, as any dataset file) through PATH.tmp.PID, renamed into place
+ * (over an older one) only once checked whole.
+ */
+enum fs_result fs_image_build_dataset(const struct fs_manifest *m, struct fs_part *const *parts,
+				      const char *path, struct fs_err *err);
+/* The crc of the manifest as stored at its end (what manifest_crc holds). */
+uint32_t fs_manifest_crc(const struct fs_manifest *m);
 
 /* A mapped image.  Lookups never allocate. */
 struct fs_image {
@@ -325,6 +350,32 @@ enum fs_result fs_image_check_ent(const struct fs_image *img, uint64_t i,
 /* Every entry, child slot and bucket, once (O(number of entries)): what
  * fs_image_build does to the image it writes, and tools may do. */
 enum fs_result fs_image_verify(const struct fs_image *img, struct fs_err *err);
+
+/* crc32 of the image's body, bytes [ent_off, image_size): what body_crc
+ * must hold. */
+uint32_t fs_image_body_crc(const struct fs_image *img);
+
+/*
+ * A prebuilt image (an open one: the header is checked) made for manifest
+ * m: node-neutral, the dataset's id and the manifest's crc, the part table
+ * the manifest implies.  O(number of partitions); the body is not read (its
+ * crc is the caller's to check, as it copies it).  FS_ERR_FORMAT with one
+ * line saying what differs ("NAME: built for another dataset ...").
+ */
+enum fs_result fs_image_match(const struct fs_image *img, const struct fs_manifest *m,
+			      const char *name, struct fs_err *err);
+
+/*
+ * Make a node-neutral image one node's: head holds the image's first len
+ * bytes, at least the header and the part table (up to ent_off); sets the
+ * part table from parts (the slots' local and owner), nranks and node, and
+ * the header crc.  The body (and body_crc) is untouched.  FS_ERR_CRC when
+ * the header's crc is wrong, FS_ERR_ARG when head is not an image of
+ * nparts slots whose table lies within len, before every other section.
+ */
+enum fs_result fs_image_set_node(void *head, size_t len, const struct fs_img_partinfo *parts,
+				 uint32_t nparts, uint32_t nranks, uint32_t node,
+				 struct fs_err *err);
 
 /*
  * Lookups return an entry index (>= 0) of a checked entry, FS_IMG_ABSENT

@@ -5,7 +5,10 @@
  * file's partition and blob range) and touches every byte each of those
  * would use: an unchecked field reads out of bounds (ASan) or breaks an
  * invariant asserted here (abort).  Each input is tried as it is and with
- * its header crc made right, so that header fields are explored too. */
+ * its header crc made right, so that header fields are explored too.
+ * What a launcher does with a dataset's prebuilt image is done too: match
+ * it against a manifest made from its own part table, crc its body, and
+ * make a copy one node's (fs_image_set_node), which must still open. */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -100,6 +103,45 @@ static void exercise(const struct fs_image *img)
 	}
 }
 
+/* As fanstore-exec takes a prebuilt image: matched against a manifest
+ * (here one its own part table implies), the body's crc, then a copy made
+ * one node's, which must open as the original did and say so. */
+static void prebuilt(const struct fs_image *img, const uint8_t *buf, size_t size)
+{
+	struct fs_err err;
+	uint32_t n = img->hdr->nparts;
+	if (n == 0 || n > 1024)
+		return;
+	struct fs_manifest m;
+	memset(&m, 0, sizeof(m));
+	struct fs_img_partinfo *pi = calloc(n, sizeof(*pi));
+	m.parts = calloc(n, sizeof(*m.parts));
+	uint8_t *copy = fuzz_aligned_copy(buf, size);
+	if (!pi || !m.parts || !copy)
+		goto out;
+	m.hdr.dataset_id = img->hdr->dataset_id;
+	m.hdr.has_bcast = img->parts[n - 1].bcast ? 1 : 0;
+	m.hdr.npart = n - m.hdr.has_bcast;
+	for (uint32_t s = 0; s < n; s++) {
+		m.parts[s].file_size = img->parts[s].file_size;
+		pi[s] = (struct fs_img_partinfo){img->parts[s].file_size, s & 1, s, s == m.hdr.npart};
+	}
+	sink += fs_image_match(img, &m, "fuzz", &err) + fs_image_body_crc(img);
+	if (m.hdr.npart == 0)
+		goto out;   /* no such manifest: set_node names every slot a scatter one but the last */
+	if (fs_image_set_node(copy, size, pi, n, 7, 3, &err) == FS_OK) {
+		struct fs_image got;
+		if (fs_image_from_buffer(copy, size, "fuzz", &got, &err) != FS_OK || got.hdr->nranks != 7 ||
+		    got.hdr->node != 3 || got.hdr->nent != img->hdr->nent)
+			abort();   /* the node's copy must open as the original did */
+		exercise(&got);
+	}
+out:
+	free(pi);
+	free(m.parts);
+	free(copy);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct fs_err err;
@@ -118,6 +160,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 		if (fs_image_from_buffer(buf, size, "fuzz", &img, &err) == FS_OK) {
 			exercise(&img);
+			prebuilt(&img, buf, size);
 			fs_image_close(&img);
 		}
 	}

@@ -15,6 +15,7 @@ for d in p6 p0; do
   for f in "$tmp/$d"/fs_*; do cp "$f" "$out/part/$d.$(basename "$f")"; done
   cp "$tmp/$d/fanstore.manifest" "$out/manifest/$d"
   "$B/test/prep/mkimage" "$tmp/$d" "$out/image/$d.img"
+  cp "$tmp/$d/fanstore.image" "$out/image/$d.prebuilt"
 done
 /usr/bin/python3 - "$out/req" <<'PYEOF'
 import struct, sys
