@@ -327,6 +327,69 @@ static unsigned check_unique(const char *dir, const struct dataset *d)
 	return v ? nbad : nbad + 1;
 }
 
+/* The dataset's prebuilt image: made for this manifest, its body's crc,
+ * every entry, and as many files and symlinks as the manifest counts.
+ * Returns the number of problems (0 or 1).  An image that is absent is
+ * not one (older releases packed none): a note says how to add it. */
+static unsigned verify_image(const char *dir, const struct fs_manifest *m, int quiet)
+{
+	char path[4200];
+	snprintf(path, sizeof(path), "%s/%s", dir, FS_DATASET_IMAGE);
+	struct fs_image img;
+	struct fs_err err = {0};
+	enum fs_result r = fs_image_open(path, &img, &err);
+	if (r == FS_ERR_IO && err.sys == ENOENT) {
+		if (!quiet)
+			printf("%s: no %s: jobs build the namespace at start; fanstore-prep --image %s adds it\n",
+			       dir, FS_DATASET_IMAGE, dir);
+		return 0;
+	}
+	uint64_t nfiles = 0, nlinks = 0;
+	if (!r && !(r = fs_image_match(&img, m, path, &err))) {
+		if (fs_image_body_crc(&img) != img.hdr->body_crc)
+			r = fs_seterr(&err, FS_ERR_CRC, 0, path, "body checksum mismatch (damaged)");
+		else if ((r = fs_image_verify(&img, &err))) {
+			char what[sizeof(err.msg)];
+			snprintf(what, sizeof(what), "%s", err.msg);
+			fs_seterr(&err, r, 0, path, "%s", what);
+		}
+	}
+	for (uint64_t i = 0; !r && i < img.hdr->nent; i++) {
+		nfiles += S_ISREG(img.ents[i].mode);
+		nlinks += S_ISLNK(img.ents[i].mode);
+	}
+	if (!r && (nfiles != m->hdr.nfiles || nlinks != m->hdr.nlinks))
+		r = fs_seterr(&err, FS_ERR_FORMAT, 0, path,
+			      "%llu files and %llu symlinks, the manifest says %llu and %llu",
+			      (unsigned long long)nfiles, (unsigned long long)nlinks,
+			      (unsigned long long)m->hdr.nfiles, (unsigned long long)m->hdr.nlinks);
+	fs_image_close(&img);
+	if (r) {
+		prep_err("%s: rebuild it with fanstore-prep --image %s", err.msg, dir);
+		return 1;
+	}
+	if (!quiet)
+		printf("%s: OK: %llu files and symlinks, checksum matches\n", path,
+		       (unsigned long long)(nfiles + nlinks));
+	return 0;
+}
+
+int prep_image(const char *dir)
+{
+	struct dataset d;
+	unsigned nbad = 0;
+	if (ds_open(&d, dir, 0, &nbad) < 0)
+		return 1;
+	char path[4200];
+	struct fs_err err = {0};
+	snprintf(path, sizeof(path), "%s/%s", dir, FS_DATASET_IMAGE);
+	int r = fs_image_build_dataset(&d.m, d.parts, path, &err) == FS_OK ? 0 : 1;
+	if (r)
+		prep_err("%s", err.msg);
+	ds_close(&d);
+	return r;
+}
+
 int prep_verify(const char *dir, int quiet, int jobs)
 {
 	struct dataset d;
@@ -355,6 +418,7 @@ int prep_verify(const char *dir, int quiet, int jobs)
 		for (int i = 0; i < nth; i++)
 			pthread_join(th[i], NULL);
 		nbad += w.nbad + check_unique(dir, &d);
+		nbad += verify_image(dir, &d.m, quiet);
 	}
 	free(th);
 	free(w.start);

@@ -46,6 +46,9 @@ int main(int argc, char **argv)
 	case PM_EXTRACT:
 		r = prep_extract(o.out, o.dest);
 		break;
+	case PM_IMAGE:
+		r = prep_image(o.out);
+		break;
 	}
 	prep_opts_release(&o);
 	return r;

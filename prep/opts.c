@@ -12,9 +12,11 @@ static const char usage_text[] =
 	"                     [--skip-bad] [--progress] [-q] DATASET_DIR\n"
 	"       fanstore-prep NPART file.list val|NULL [pack_LEVEL]   (original form)\n"
 	"       fanstore-prep --list OUT | --info OUT | --verify OUT | --extract OUT DEST\n"
+	"       fanstore-prep --image OUT   (re)build OUT/fanstore.image\n"
 	"\n"
 	"Pack DATASET_DIR into NPART partitions plus fanstore.manifest in OUT\n"
-	"(default: ./BASENAME.fanstore), the directory fanstore-exec --data takes.\n"
+	"(default: ./BASENAME.fanstore), the directory fanstore-exec --data takes,\n"
+	"with fanstore.image, the namespace every job maps (built once, here).\n"
 	"  -n, --partitions N   scatter partitions (>= 1)\n"
 	"  -b, --bcast DIR      files under DIR (relative to DATASET_DIR) go to the\n"
 	"                       broadcast partition every node holds; repeatable\n"
@@ -85,7 +87,7 @@ static int bad(const char *fmt, const char *arg)
 static int inspect_mode(struct prep_opts *o, int mode, const char *arg)
 {
 	if (o->mode != PM_PACK)
-		return bad("%s: give only one of --list, --info, --verify, --extract", arg);
+		return bad("%s: give only one of --list, --info, --verify, --extract, --image", arg);
 	o->mode = (enum prep_mode)mode;
 	o->out = arg;
 	return -1;
@@ -112,7 +114,7 @@ static int parse_legacy(struct prep_opts *o, int npos, char **pos)
 	return -1;
 }
 
-enum { OPT_SKIP = 256, OPT_PROGRESS, OPT_LIST, OPT_INFO, OPT_VERIFY, OPT_EXTRACT };
+enum { OPT_SKIP = 256, OPT_PROGRESS, OPT_LIST, OPT_INFO, OPT_VERIFY, OPT_EXTRACT, OPT_IMAGE };
 
 int prep_opts_parse(struct prep_opts *o, int argc, char **argv)
 {
@@ -130,6 +132,7 @@ int prep_opts_parse(struct prep_opts *o, int argc, char **argv)
 		{"info", required_argument, 0, OPT_INFO},
 		{"verify", required_argument, 0, OPT_VERIFY},
 		{"extract", required_argument, 0, OPT_EXTRACT},
+		{"image", required_argument, 0, OPT_IMAGE},
 		{0, 0, 0, 0},
 	};
 	memset(o, 0, sizeof(*o));
@@ -179,8 +182,10 @@ int prep_opts_parse(struct prep_opts *o, int argc, char **argv)
 		case OPT_INFO:
 		case OPT_VERIFY:
 		case OPT_EXTRACT:
+		case OPT_IMAGE:
 			r = inspect_mode(o, c == OPT_LIST ? PM_LIST : c == OPT_INFO ? PM_INFO :
-					 c == OPT_VERIFY ? PM_VERIFY : PM_EXTRACT, optarg);
+					 c == OPT_VERIFY ? PM_VERIFY : c == OPT_IMAGE ? PM_IMAGE : PM_EXTRACT,
+					 optarg);
 			if (r >= 0)
 				return r;
 			break;

@@ -5,8 +5,10 @@
  * Modern form: everything goes into OUT.tmp.XXXXXX next to OUT, which is
  * renamed to OUT (never over an existing one) once the manifest is in.
  * Original form (output in the current directory): each partition is
- * written as .fs_NNNN.tmp.PID, all are renamed into place when all are
- * complete, and the manifest comes last.
+ * written as .fs_NNNN.tmp.PID and the image as .fanstore.image.tmp.PID,
+ * all are renamed into place when all are complete, and the manifest
+ * comes last.  The image's builder writes PATH.tmp.PID itself before its
+ * rename to PATH (fs_image_build_dataset), so that name is cleaned too.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -29,6 +31,9 @@ struct prep_out {
 	char **tmp;           /* per slot: where it is written */
 	char **fin;           /* original form: final names */
 	uint32_t nrenamed;
+	char *img;            /* where the image is built */
+	char *img_inner;      /* the builder's own temporary name for it */
+	int img_renamed;      /* original form: fanstore.image is in place */
 	int committed;
 };
 
@@ -45,6 +50,10 @@ static void on_signal(int sig)
 			if (w->legacy && i < w->nrenamed)
 				unlink(w->fin[i]);
 		}
+		unlink(w->img_inner);
+		unlink(w->img);
+		if (w->img_renamed)
+			unlink(FS_DATASET_IMAGE);
 		if (!w->legacy) {
 			unlink(w->manifest);
 			rmdir(w->dir);
@@ -88,7 +97,13 @@ static int setup_names(struct prep_out *w)
 	w->tmp = calloc(w->nslots, sizeof(*w->tmp));
 	w->fin = calloc(w->nslots, sizeof(*w->fin));
 	w->manifest = dupf(w->dir, "/" FS_MANIFEST_NAME);
-	return w->tmp && w->fin && w->manifest ? 0 : -1;
+	char img[96], inner[128];
+	if (w->legacy)
+		snprintf(img, sizeof(img), ".%s.tmp.%ld", FS_DATASET_IMAGE, (long)getpid());
+	w->img = w->legacy ? strdup(img) : dupf(w->dir, "/" FS_DATASET_IMAGE);
+	if (w->img && snprintf(inner, sizeof(inner), ".tmp.%ld", (long)getpid()) > 0)
+		w->img_inner = dupf(w->img, inner);
+	return w->tmp && w->fin && w->manifest && w->img && w->img_inner ? 0 : -1;
 }
 
 struct prep_out *prep_out_new(const struct prep_opts *o, uint32_t nslots)
@@ -142,10 +157,13 @@ struct prep_out *prep_out_new(const struct prep_opts *o, uint32_t nslots)
 		}
 	}
 	struct stat st;
-	if (o->legacy && lstat(FS_MANIFEST_NAME, &st) == 0) {
-		prep_err("%s already exists in the current directory: remove it and the old "
-			 "partitions, or pack in another directory", FS_MANIFEST_NAME);
-		goto fail;
+	const char *old[] = {FS_MANIFEST_NAME, FS_DATASET_IMAGE};
+	for (size_t i = 0; o->legacy && i < sizeof(old) / sizeof(old[0]); i++) {
+		if (lstat(old[i], &st) == 0) {
+			prep_err("%s already exists in the current directory: remove it and the old "
+				 "partitions, or pack in another directory", old[i]);
+			goto fail;
+		}
 	}
 	live = w;
 	catch_signals();
@@ -167,6 +185,11 @@ const char *prep_out_path(struct prep_out *w, uint32_t slot)
 	return w->tmp[slot];
 }
 
+const char *prep_out_image(struct prep_out *w)
+{
+	return w->img;
+}
+
 int prep_out_commit(struct prep_out *w, const struct fs_manifest *m)
 {
 	struct fs_err err = {0};
@@ -178,6 +201,11 @@ int prep_out_commit(struct prep_out *w, const struct fs_manifest *m)
 			}
 			w->nrenamed = i + 1;
 		}
+		if (renameat2(AT_FDCWD, w->img, AT_FDCWD, FS_DATASET_IMAGE, RENAME_NOREPLACE) < 0) {
+			prep_err("%s: cannot rename into place: %s", FS_DATASET_IMAGE, strerror(errno));
+			return -1;
+		}
+		w->img_renamed = 1;
 	}
 	if (fs_manifest_write(w->dir, m, &err) != FS_OK) {
 		prep_err("%s", err.msg);
@@ -230,6 +258,12 @@ void prep_out_free(struct prep_out **wp)
 			if (w->legacy && i < w->nrenamed)
 				unlink(w->fin[i]);
 		}
+		if (w->legacy && w->img) {
+			unlink(w->img_inner);
+			unlink(w->img);
+			if (w->img_renamed)
+				unlink(FS_DATASET_IMAGE);
+		}
 		if (!w->legacy && w->dir)
 			remove_dir(w->dir);
 	}
@@ -242,6 +276,8 @@ void prep_out_free(struct prep_out **wp)
 	free(w->tmp);
 	free(w->fin);
 	free(w->manifest);
+	free(w->img);
+	free(w->img_inner);
 	free(w->final);
 	free(w->dir);
 	free(w);

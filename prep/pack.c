@@ -365,6 +365,25 @@ static void init_manifest(struct fs_manifest *m, const struct prep_tree *t,
 	m->hdr.raw_bytes = t->bytes;
 }
 
+/* The dataset's prebuilt image (fanstore.image), from the partitions just
+ * written, so that no job turns their indexes into a namespace again. */
+static int write_image(struct prep_out *out, const struct fs_manifest *m, uint32_t nslots)
+{
+	struct fs_part **parts = calloc(nslots, sizeof(*parts));
+	struct fs_err err = {0};
+	enum fs_result r = parts ? FS_OK : fs_seterr(&err, FS_ERR_NOMEM, 0, NULL, "out of memory");
+	for (uint32_t s = 0; !r && s < nslots; s++)
+		r = fs_part_open(prep_out_path(out, s), &parts[s], &err);
+	if (!r)
+		r = fs_image_build_dataset(m, parts, prep_out_image(out), &err);
+	if (r)
+		prep_err("%s", err.msg);
+	for (uint32_t s = 0; parts && s < nslots; s++)
+		fs_part_free(&parts[s]);
+	free(parts);
+	return r ? -1 : 0;
+}
+
 /* Run the workers (the calling thread is one of them). */
 static int run(struct pack *pk)
 {
@@ -429,6 +448,8 @@ int prep_pack(struct prep_tree *t, const struct prep_opts *o, uint64_t dataset_i
 		rc = finish_slot(pk);
 	fs_partw_free(&wr.pw);
 	prep_progress_free(&prog);
+	if (rc == 0)
+		rc = write_image(out, &m, nslots);
 	if (rc == 0)
 		rc = prep_out_commit(out, &m);
 	if (rc == 0)

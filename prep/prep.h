@@ -14,7 +14,7 @@
 #define PREP_DEFAULT_LEVEL 6
 #define PREP_RAW_PERCENT 95      /* keep DEFLATE only below this % of the original */
 
-enum prep_mode { PM_PACK, PM_LIST, PM_INFO, PM_VERIFY, PM_EXTRACT };
+enum prep_mode { PM_PACK, PM_LIST, PM_INFO, PM_VERIFY, PM_EXTRACT, PM_IMAGE };
 
 struct prep_opts {
 	enum prep_mode mode;
@@ -95,6 +95,8 @@ struct prep_out *prep_out_new(const struct prep_opts *o, uint32_t nslots);
 const char *prep_out_dir(const struct prep_out *w);      /* where partitions are written */
 /* Temporary path for slot i (legacy: hidden temp name; modern: final name in the temp dir). */
 const char *prep_out_path(struct prep_out *w, uint32_t slot);
+/* Temporary path of the dataset's prebuilt image (fanstore.image). */
+const char *prep_out_image(struct prep_out *w);
 int prep_out_commit(struct prep_out *w, const struct fs_manifest *m);
 void prep_out_free(struct prep_out **w);   /* removes everything unless committed */
 
@@ -112,5 +114,7 @@ int prep_list(const char *dir);
 int prep_info(const char *dir);
 int prep_verify(const char *dir, int quiet, int jobs);
 int prep_extract(const char *dir, const char *dest);
+/* (Re)build DIR/fanstore.image from the dataset's partitions. */
+int prep_image(const char *dir);
 
 #endif

@@ -14,7 +14,8 @@
  * CLASSES class directories, file i in class i % CLASSES.  Each file has
  * BYTES bytes (default 0) made from its index (mkmeta_byte), stored raw
  * with their crc.  Partition p gets every NPART-th file; directories go to
- * partition 0.  OUT must not exist.
+ * partition 0.  The dataset's prebuilt image (fanstore.image) is built as
+ * fanstore-prep builds it.  OUT must not exist.
  *
  * With -r, nothing is written: SAMPLE files of the NFILES are read under
  * ROOT (the mount, or nothing else) and every byte is checked; exit 0 when
@@ -254,7 +255,9 @@ int main(int argc, char **argv)
 	memcpy(m.hdr.magic, FS_MANIFEST_MAGIC, 8);
 	m.hdr.version = FS_FORMAT_VERSION;
 	m.hdr.hdr_size = sizeof m.hdr;
-	m.hdr.dataset_id = 0x5eed5eedULL ^ nfiles;
+	/* datasets of other shapes get other ids */
+	uint64_t shape[] = {nfiles, npart, g.bytes, g.classes, g.per};
+	m.hdr.dataset_id = fs_hash(shape, sizeof shape);
 	m.hdr.npart = npart;
 	m.hdr.nfiles = nfiles;
 	m.hdr.ndirs = (g.classes ? 2 : 1) + ndirs;
@@ -298,10 +301,23 @@ int main(int argc, char **argv)
 	for (uint32_t p = 0; p < npart; p++)
 		if (fs_partw_finish(w[p], m.hdr.dataset_id, &m.parts[p], &err) != FS_OK)
 			return die(&err);
+	struct fs_part **parts = calloc(npart, sizeof *parts);
+	for (uint32_t p = 0; parts && p < npart; p++) {
+		fs_part_filename(p, name, sizeof name);
+		snprintf(path, sizeof path, "%s/%s", out, name);
+		if (fs_part_open(path, &parts[p], &err) != FS_OK)
+			return die(&err);
+	}
+	snprintf(path, sizeof path, "%s/%s", out, FS_DATASET_IMAGE);
+	if (!parts || fs_image_build_dataset(&m, parts, path, &err) != FS_OK)
+		return parts ? die(&err) : 1;
 	if (fs_manifest_write(out, &m, &err) != FS_OK)
 		return die(&err);
-	for (uint32_t p = 0; p < npart; p++)
+	for (uint32_t p = 0; p < npart; p++) {
 		fs_partw_free(&w[p]);
+		fs_part_free(&parts[p]);
+	}
+	free(parts);
 	free(w);
 	free(blob);
 	free(m.parts);

@@ -26,6 +26,6 @@ expect_msg() {
 # no_partial DIR: DIR holds no dataset and no temporary output
 no_partial() {
   local left
-  left=$(find "$1" -maxdepth 1 \( -name '*.fanstore*' -o -name 'fs_*' -o -name '.fs_*' -o -name "$(basename "${2:-x}")*" -o -name 'fanstore.manifest*' \) | head -5)
+  left=$(find "$1" -maxdepth 1 \( -name '*.fanstore*' -o -name 'fs_*' -o -name '.fs_*' -o -name "$(basename "${2:-x}")*" -o -name 'fanstore.manifest*' -o -name '*fanstore.image*' \) | head -5)
   [ -z "$left" ] || fail "left behind: $left"
 }

@@ -13,7 +13,7 @@ for args in "1 file.list NULL pack_0" "3 file.list d01 pack_6" "8 file.list NULL
     [ $i -eq 3 ] && sed -i 's|^\./||' file.list
     # shellcheck disable=SC2086
     "$PREP" $args -q ) || fail "pack $args"
-  mkdir "$T/pk$i" && mv "$d"/fs_* "$d"/fanstore.manifest "$T/pk$i/" && rm "$d/file.list"
+  mkdir "$T/pk$i" && mv "$d"/fs_* "$d"/fanstore.manifest "$d"/fanstore.image "$T/pk$i/" && rm "$d/file.list"
   touch -r "$T/ref" "$d"
   check_roundtrip "$d" "$T/pk$i"
 done
