@@ -87,6 +87,7 @@ struct fx_ctx {
 
 	struct fs_image img;
 	int have_img;
+	struct fx_prebuilt *pre;   /* image.c: the dataset's own image, while it is fetched */
 	double load_time;
 
 	/* The job report (stats.c), when --stats or --stats-json asks. */
@@ -144,6 +145,8 @@ int fx_mount_check(struct fx_ctx *c);
 /* ---- util.c ---- */
 /* Agree on a status: returns the worst (largest) st of all ranks in comm. */
 int fx_agree(MPI_Comm comm, int st);
+/* Write all n bytes (retrying short writes and EINTR): 0, or -1 with errno. */
+int fx_write_all(int fd, const void *buf, size_t n);
 double fx_now(void);
 /* "12.3 MB" into buf. */
 const char *fx_bytes(uint64_t n, char *buf, size_t len);
@@ -175,6 +178,9 @@ int fx_slot_owner_for(const struct fx_ctx *c, uint32_t s, int node_id);
 int fx_plan(struct fx_ctx *c);
 void fx_plan_node(struct fx_ctx *c);
 int fx_load(struct fx_ctx *c);
+/* Partitions copied without their index (the dataset's image was to give
+ * the namespace) get it from the dataset now: before records are made. */
+int fx_load_indexes(struct fx_ctx *c);
 /* The mapped partition for slot s if it is on this node (opened lazily). */
 const struct fs_part *fx_part(struct fx_ctx *c, uint32_t s);
 
@@ -192,6 +198,24 @@ void fx_progress_end(struct fx_ctx *c, int ok);
 
 /* ---- meta.c ---- */
 int fx_meta_build(struct fx_ctx *c);
+/* The part table of this node's image: slot by slot, local and owner as
+ * seen from this node (calloc'ed, c->nslot entries; NULL out of memory). */
+struct fs_img_partinfo *fx_meta_partinfo(const struct fx_ctx *c);
+
+/* ---- image.c ---- */
+/* Rank 0 looks at the dataset's prebuilt image (DATASET/fanstore.image);
+ * all ranks learn whether it is used.  On one node its copy to the job
+ * directory starts at once, beside the partitions' load.  0 whether or not
+ * the image can be used (a damaged one is said and left aside). */
+int fx_image_start(struct fx_ctx *c);
+/* Finish it: every node leader has JOBDIR/meta.img from the prebuilt image
+ * (*used = 1), or nobody has and the namespace must come from the
+ * partitions (*used = 0, said on rank 0 when the image is damaged).
+ * Agreed by all ranks; non-zero only when the job cannot go on (a full
+ * cache). */
+int fx_image_finish(struct fx_ctx *c, int *used);
+/* Wait for any copy still running and let go of the source. */
+void fx_image_release(struct fx_ctx *c);
 
 /* ---- child.c ---- */
 struct fx_spawn;

@@ -142,7 +142,10 @@ static int validate(struct fx_ctx *c, uint32_t s, const char *path)
 	slot_name(c, s, name, sizeof name);
 	struct fs_err err = {0};
 	struct fs_part *p = NULL;
-	if (fs_part_open(path, &p, &err) != FS_OK ||
+	/* With the dataset's image nothing here reads the entries (blobs are
+	 * found through the image, each checked against the file's size), so
+	 * the header alone is checked, not every entry. */
+	if ((c->pre ? fs_part_map(path, &p, &err) : fs_part_open(path, &p, &err)) != FS_OK ||
 	    fs_manifest_match(&c->man, s, fs_part_header(p), name, &err) != FS_OK) {
 		fx_errf(c, "partition %s of dataset %s is damaged: %s: repack the dataset or restore the file",
 			name, c->opt.data, err.msg);
@@ -162,20 +165,6 @@ static void write_failed(struct fx_ctx *c, const char *tmp)
 	fx_errf(c, "writing %s: %s", tmp, strerror(e));
 	if (e == ENOSPC || e == EDQUOT)
 		fx_cache_full(c);
-}
-
-static int write_all(int fd, const uint8_t *p, size_t n)
-{
-	while (n) {
-		ssize_t w = write(fd, p, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
 }
 
 static int tmp_open(struct fx_ctx *c, const char *name, char *tmp, size_t cap)
@@ -203,6 +192,26 @@ static int install(struct fx_ctx *c, uint32_t s, const char *tmp)
 	return validate(c, s, dst);
 }
 
+/* Partitions copied without their index: the dataset's image serves the
+ * namespace and blobs are found through it, so the index at the end of
+ * each file is never read in this job and stays a hole.  Only where the
+ * reader's copy is the node's only one (no --replicas), so that
+ * fx_load_indexes can fill every hole in should the image be unusable. */
+static int sparse(const struct fx_ctx *c)
+{
+	return c->pre && copies(c) == 1;
+}
+
+/* Where the index of the partition file `in` starts (its length when the
+ * header cannot say: the copy is then whole, and checked as usual). */
+static uint64_t index_start(int in, uint64_t total)
+{
+	struct fs_part_hdr h;
+	if (pread(in, &h, sizeof h, 0) != (ssize_t)sizeof h || h.index_off > total)
+		return total;
+	return h.index_off;
+}
+
 static int copy_slot(struct fx_ctx *c, uint32_t s, uint8_t *buf)
 {
 	char name[32], src[PATH_MAX], tmp[PATH_MAX];
@@ -222,17 +231,19 @@ static int copy_slot(struct fx_ctx *c, uint32_t s, uint8_t *buf)
 		close(in);
 		return FX_EXIT_FAIL;
 	}
-	uint64_t total = c->man.parts[s].file_size, done = 0;
+	uint64_t size = c->man.parts[s].file_size, done = 0;
+	uint64_t total = sparse(c) ? index_start(in, size) : size;
 	posix_fadvise(in, 0, 0, POSIX_FADV_SEQUENTIAL);
 	while (done < total) {
-		ssize_t r = read(in, buf, FX_COPY_BUF);
+		size_t n = total - done < FX_COPY_BUF ? (size_t)(total - done) : FX_COPY_BUF;
+		ssize_t r = read(in, buf, n);
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r <= 0) {
 			fx_errf(c, "reading partition %s: %s", src, r ? strerror(errno) : "file shrank while copying");
 			goto fail;
 		}
-		if (write_all(out, buf, (size_t)r) != 0) {
+		if (fx_write_all(out, buf, (size_t)r) != 0) {
 			write_failed(c, tmp);
 			goto fail;
 		}
@@ -240,7 +251,7 @@ static int copy_slot(struct fx_ctx *c, uint32_t s, uint8_t *buf)
 		fx_progress(c, (uint64_t)r);
 	}
 	close(in);
-	if (close(out) != 0) {
+	if ((total < size && ftruncate(out, (off_t)size) != 0) || close(out) != 0) {
 		write_failed(c, tmp);
 		unlink(tmp);
 		return FX_EXIT_FAIL;
@@ -255,7 +266,9 @@ fail:
 	return FX_EXIT_FAIL;
 }
 
-static int load_scatter(struct fx_ctx *c)
+/* fn on each scatter slot this rank reads from the dataset, in order,
+ * with one copy buffer; stops at the first failure. */
+static int each_read(struct fx_ctx *c, int (*fn)(struct fx_ctx *, uint32_t, uint8_t *))
 {
 	uint8_t *buf = NULL;
 	int rc = 0;
@@ -264,10 +277,15 @@ static int load_scatter(struct fx_ctx *c)
 			continue;
 		if (!buf && !(buf = malloc(FX_COPY_BUF)))
 			return FX_EXIT_FAIL;
-		rc = copy_slot(c, s, buf);
+		rc = fn(c, s, buf);
 	}
 	free(buf);
 	return rc;
+}
+
+static int load_scatter(struct fx_ctx *c)
+{
+	return each_read(c, copy_slot);
 }
 
 /* Rank 0 maps and checks fs_bcast from the dataset; everyone learns
@@ -312,7 +330,7 @@ static int load_bcast(struct fx_ctx *c)
 		uint8_t *p = c->rank == 0 ? (uint8_t *)fs_part_base(src) + done : buf;
 		FX_MPI_CHECK(MPI_Bcast(p, (int)n, MPI_BYTE, 0, c->leaders));
 		/* After a write failure keep receiving, so that nobody waits. */
-		if (fd >= 0 && write_all(fd, p, n) != 0) {
+		if (fd >= 0 && fx_write_all(fd, p, n) != 0) {
 			write_failed(c, tmp);
 			close(fd);
 			fd = -1;
@@ -348,7 +366,7 @@ static int recv_slot(struct fx_ctx *c, uint32_t s, int from, uint8_t *buf)
 		size_t n = total - done < FX_COPY_BUF ? (size_t)(total - done) : FX_COPY_BUF;
 		FX_MPI_CHECK(MPI_Recv(buf, (int)n, MPI_BYTE, from, FX_TAG_BCAST, c->world,
 				      MPI_STATUS_IGNORE));
-		if (fd >= 0 && write_all(fd, buf, n) != 0) {
+		if (fd >= 0 && fx_write_all(fd, buf, n) != 0) {
 			write_failed(c, tmp);
 			close(fd);
 			fd = -1;
@@ -458,6 +476,41 @@ int fx_load(struct fx_ctx *c)
 	c->load_time = fx_now() - t;
 	FX_INFO(c, "copied %llu bytes in %.3f s", (unsigned long long)c->held_bytes, c->load_time);
 	return 0;
+}
+
+/* The index of slot s from the dataset into the job directory's copy. */
+static int fill_index(struct fx_ctx *c, uint32_t s, uint8_t *buf)
+{
+	char name[32], src[PATH_MAX], dst[PATH_MAX];
+	slot_name(c, s, name, sizeof name);
+	if (fx_path(src, sizeof src, c->opt.data, name) || fx_path(dst, sizeof dst, c->jobdir, name))
+		return FX_EXIT_FAIL;
+	int in = open(src, O_RDONLY | O_CLOEXEC), out = open(dst, O_WRONLY | O_CLOEXEC);
+	int rc = in < 0 || out < 0 ? FX_EXIT_FAIL : 0;
+	uint64_t size = c->man.parts[s].file_size;
+	for (uint64_t off = rc ? size : index_start(in, size); off < size;) {
+		size_t n = size - off < FX_COPY_BUF ? (size_t)(size - off) : FX_COPY_BUF;
+		ssize_t r = pread(in, buf, n, (off_t)off);
+		if (r <= 0 || fs_pwrite_all(out, buf, (size_t)r, off) != 0) {
+			rc = FX_EXIT_FAIL;
+			break;
+		}
+		off += (uint64_t)r;
+	}
+	if (rc)
+		fx_errf(c, "cannot copy the index of partition %s into %s: %s", src, dst, strerror(errno));
+	if (in >= 0)
+		close(in);
+	if (out >= 0 && close(out) != 0 && !rc) {
+		write_failed(c, dst);
+		rc = FX_EXIT_FAIL;
+	}
+	return rc;
+}
+
+int fx_load_indexes(struct fx_ctx *c)
+{
+	return sparse(c) ? each_read(c, fill_index) : 0;
 }
 
 const struct fs_part *fx_part(struct fx_ctx *c, uint32_t s)

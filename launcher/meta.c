@@ -1,11 +1,13 @@
 /*
  * meta.c - the whole namespace on every node.
  *
- * The primary holder of each partition slot (rank 0 for the broadcast
- * one) turns its index into records (fs_recbuf_add_part); the records
- * reach every node leader (gather within the node, allgather among the
- * leaders), which builds JOBDIR/meta.img with the part table as seen from
- * its node.
+ * A dataset packed with its image (fanstore.image) needs no per-file work
+ * here: image.c copies it to every node leader.  Otherwise (datasets
+ * packed by older releases, or a damaged image) the primary holder of
+ * each partition slot (rank 0 for the broadcast one) turns its index into
+ * records (fs_recbuf_add_part); the records reach every node leader
+ * (gather within the node, allgather among the leaders), which builds
+ * JOBDIR/meta.img with the part table as seen from its node.
  *
  * Sizes: records are padded to 8 bytes and gathered as 8-byte units, so
  * counts and displacements fit in an int up to 16 GiB of records (about
@@ -150,24 +152,30 @@ static int local_holder(const struct fx_ctx *c, uint32_t s)
 	return -1;
 }
 
-static int build(struct fx_ctx *c, const uint8_t *recs, size_t len)
+struct fs_img_partinfo *fx_meta_partinfo(const struct fx_ctx *c)
 {
 	struct fs_img_partinfo *pi = calloc(c->nslot, sizeof *pi);
-	if (!pi)
-		return FX_EXIT_FAIL;
-	for (uint32_t s = 0; s < c->nslot; s++) {
+	for (uint32_t s = 0; pi && s < c->nslot; s++) {
 		int lh = local_holder(c, s);
 		pi[s].file_size = c->man.parts[s].file_size;
 		pi[s].local = c->on_node[s];
 		pi[s].owner = (uint32_t)(lh >= 0 ? lh : fx_slot_owner_for(c, s, c->node_id));
 		pi[s].bcast = s >= c->man.hdr.npart;
 	}
+	return pi;
+}
+
+static int build(struct fx_ctx *c, const uint8_t *recs, size_t len)
+{
+	struct fs_img_partinfo *pi = fx_meta_partinfo(c);
+	if (!pi)
+		return FX_EXIT_FAIL;
 	char path[PATH_MAX];
 	struct fs_err err = {0};
 	int rc = 0;
 	if (fx_path(path, sizeof path, c->jobdir, FS_JOB_IMAGE) ||
-	    fs_image_build(recs, len, c->man.hdr.dataset_id, pi, c->nslot, (uint32_t)c->nranks,
-			   (uint32_t)c->node_id, path, &err) != FS_OK) {
+	    fs_image_build_for(&c->man, recs, len, pi, (uint32_t)c->nranks, (uint32_t)c->node_id,
+			       path, &err) != FS_OK) {
 		fx_errf(c, "cannot build the metadata image %s: %s", path, err.msg);
 		if (err.sys == ENOSPC || err.sys == EDQUOT)
 			fx_cache_full(c);
@@ -177,9 +185,9 @@ static int build(struct fx_ctx *c, const uint8_t *recs, size_t len)
 	return rc;
 }
 
-int fx_meta_build(struct fx_ctx *c)
+/* meta.img on every node leader from the partitions' indexes. */
+static int from_records(struct fx_ctx *c, double t)
 {
-	double t = fx_now();
 	struct fs_recbuf rb = {0};
 	int rc = contribute(c, &rb);
 	FX_DEBUG(c, "%zu bytes of records from this rank after %.3f s", rb.len, fx_now() - t);
@@ -197,7 +205,16 @@ int fx_meta_build(struct fx_ctx *c)
 	if (recs != rb.buf)
 		fs_big_free(recs);
 	fs_recbuf_release(&rb);
-	rc = fx_agree(c->world, rc);
+	return fx_agree(c->world, rc);
+}
+
+int fx_meta_build(struct fx_ctx *c)
+{
+	double t = fx_now();
+	int used = 0;
+	int rc = fx_image_finish(c, &used);
+	if (!rc && !used)
+		rc = from_records(c, t);
 	if (rc)
 		return rc;
 	char path[PATH_MAX];

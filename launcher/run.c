@@ -125,6 +125,8 @@ static int setup(struct fx_ctx *c, int sfd, char *lib, struct fx_child *ch, int 
 	if (!rc)
 		rc = phase(c, sfd, fx_stats_setup(c));
 	if (!rc)
+		rc = phase(c, sfd, fx_image_start(c));
+	if (!rc)
 		rc = phase(c, sfd, fx_load(c));
 	if (!rc)
 		rc = phase(c, sfd, fx_meta_build(c));
@@ -173,6 +175,7 @@ int fx_run(int argc, char **argv, MPI_Comm world, int sfd)
 	/* Nobody uses the job directory any more once all ranks are here. */
 	if (c.node != MPI_COMM_NULL)
 		FX_MPI_CHECK(MPI_Barrier(c.node));
+	fx_image_release(&c);   /* a failed load leaves its copy running */
 	fx_jobdir_remove(&c);
 	release(&c);
 	return rc;

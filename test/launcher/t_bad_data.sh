@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # A data directory that is missing, not a dataset, of another format
-# version, or with a partition missing, truncated or corrupt: a message
+# version, or with a partition missing, truncated or corrupt (its index,
+# when the namespace is built from it; its header): a message
 # naming the thing, a non-zero exit on every rank, no hang, an empty cache.
 source "$(dirname "$0")/../lib.sh"
 source "$(dirname "$0")/common.sh"
@@ -46,7 +47,11 @@ truncate -s 1000 "$T/trunc/fs_0002"
 expect_load_fail "truncated partition" "fs_0002" --data "$T/trunc"
 err_has "truncated"
 
+# The index is read at job start only to build the namespace from records,
+# when the dataset has no image of its own (t_image: with it, the index is
+# not read).
 bad corrupt
+rm "$T/corrupt/fanstore.image"
 "$PY" - "$T/corrupt/fs_0000" <<'PY'
 import struct, sys
 p = sys.argv[1]
