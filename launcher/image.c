@@ -8,13 +8,14 @@
  * broadcast partition, and first checks from its header that it is this
  * dataset's (fs_image_match).  Its bytes then reach every node leader,
  * FX_IMG_CHUNK at a time: on one node in a thread beside the partitions'
- * copy; across nodes over MPI among the leaders.  Each
- * leader writes them to a temporary file in its job directory, computing
- * the body's crc as they pass, makes the part table and the header its
- * node's (fs_image_set_node) and renames the file to meta.img.
+ * copy; across nodes over MPI among the leaders.  Each leader writes them
+ * to a temporary file in its job directory, computing the body's crc as
+ * they pass, makes the part table and the header its node's
+ * (fs_image_set_node) and renames the file to meta.img.
  *
  * An image that is absent (datasets packed by older releases) or unusable
- * (damaged, another dataset's or version) leaves the namespace to be built
+ * (damaged; another dataset's, packing's or version) leaves the namespace
+ * to be built
  * from the partitions' indexes (meta.c), with one line on rank 0 saying so
  * and how to rebuild it.  The partitions, matched against the manifest,
  * are the dataset; the image is a faster way to its namespace, so a bad
@@ -23,6 +24,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -51,6 +53,7 @@ struct fx_prebuilt {
 	/* one node: the copy runs in a thread during the partitions' load */
 	pthread_t th;
 	int th_running;
+	atomic_int stop;              /* the job ends before the copy does */
 };
 
 static void unusable(const struct fx_ctx *c, const char *why)
@@ -126,7 +129,7 @@ static void *copy_local(void *arg)
 	uint8_t *buf = malloc(FX_IMG_CHUNK);
 	if (!buf)
 		pb->werr = ENOMEM;
-	while (buf && pb->done < pb->size) {
+	while (buf && pb->done < pb->size && !atomic_load(&pb->stop)) {
 		size_t n = pb->size - pb->done < FX_IMG_CHUNK ? (size_t)(pb->size - pb->done) : FX_IMG_CHUNK;
 		take(pb, buf, n);
 		put(pb, buf, n);
@@ -298,6 +301,7 @@ void fx_image_release(struct fx_ctx *c)
 	struct fx_prebuilt *pb = c->pre;
 	if (!pb)
 		return;
+	atomic_store(&pb->stop, 1);   /* a load that failed or was interrupted */
 	if (pb->th_running)
 		pthread_join(pb->th, NULL);
 	if (pb->fd >= 0) {
