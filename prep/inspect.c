@@ -380,10 +380,14 @@ int prep_image(const char *dir)
 	unsigned nbad = 0;
 	if (ds_open(&d, dir, 0, &nbad) < 0)
 		return 1;
-	char path[4200];
+	char path[4200], tmp[4300];
 	struct fs_err err = {0};
 	snprintf(path, sizeof(path), "%s/%s", dir, FS_DATASET_IMAGE);
+	/* the builder's temporary name (fs_image_build_dataset) */
+	snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid());
+	prep_out_guard(tmp);
 	int r = fs_image_build_dataset(&d.m, d.parts, path, &err) == FS_OK ? 0 : 1;
+	prep_out_guard(NULL);
 	if (r)
 		prep_err("%s", err.msg);
 	ds_close(&d);

@@ -38,12 +38,15 @@ struct prep_out {
 };
 
 /* The one output a signal handler must clean up (a signal handler has no
- * other way to reach it). */
+ * other way to reach it), and one more file (prep_out_guard). */
 static struct prep_out *volatile live;
+static char guard[4200];
 
 static void on_signal(int sig)
 {
 	struct prep_out *w = live;
+	if (guard[0])
+		unlink(guard);
 	if (w && !w->committed) {
 		for (uint32_t i = 0; i < w->nslots; i++) {
 			unlink(w->tmp[i]);
@@ -173,6 +176,15 @@ nomem:
 fail:
 	prep_out_free(&w);
 	return NULL;
+}
+
+void prep_out_guard(const char *path)
+{
+	guard[0] = 0;
+	if (path && strlen(path) < sizeof(guard)) {
+		memcpy(guard, path, strlen(path) + 1);
+		catch_signals();
+	}
 }
 
 const char *prep_out_dir(const struct prep_out *w)

@@ -95,6 +95,9 @@ struct prep_out *prep_out_new(const struct prep_opts *o, uint32_t nslots);
 const char *prep_out_dir(const struct prep_out *w);      /* where partitions are written */
 /* Temporary path for slot i (legacy: hidden temp name; modern: final name in the temp dir). */
 const char *prep_out_path(struct prep_out *w, uint32_t slot);
+/* A file to remove on SIGINT, SIGTERM, SIGHUP or SIGQUIT until called
+ * again with NULL (one at a time). */
+void prep_out_guard(const char *path);
 /* Temporary path of the dataset's prebuilt image (fanstore.image). */
 const char *prep_out_image(struct prep_out *w);
 int prep_out_commit(struct prep_out *w, const struct fs_manifest *m);
