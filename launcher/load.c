@@ -281,6 +281,9 @@ static int copy_slot(struct fx_ctx *c, uint32_t s, uint8_t *buf)
 		fx_progress(c, (uint64_t)r);
 	}
 	close(in);
+	/* The index left out is in place as a hole: the progress line counts
+	 * whole partitions, whatever is copied of them. */
+	fx_progress(c, size - total);
 	if ((total < size && ftruncate(out, (off_t)size) != 0) || close(out) != 0) {
 		write_failed(c, tmp);
 		unlink(tmp);
