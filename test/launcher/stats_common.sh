@@ -14,8 +14,20 @@ mkset() {
   "$PREP" --list "$T/$name" | awk '$1 ~ /^-/ { print $6, $2, $3, "/fanstore/" $7 }' >"$T/$name.list"
   [ "$(wc -l <"$T/$name.list")" -eq 24 ] || fail "$name: expected 24 files listed"
 }
-# partition bytes (what the load copies)
-part_bytes() { cat "$T/$1"/fs_* | wc -c; }
+# load_bytes NAME NODES: what the load copies into the caches: each scatter
+# partition up to its index (the dataset's image serves the namespace, so
+# the index stays out), the image once a node.
+load_bytes() {
+  "$PY" - "$T/$1" "$2" <<'PY'
+import glob, os, struct, sys
+d, nodes = sys.argv[1], int(sys.argv[2])
+n = nodes * os.path.getsize(os.path.join(d, "fanstore.image"))
+for p in glob.glob(os.path.join(d, "fs_[0-9]*")):
+    with open(p, "rb") as f:
+        n += struct.unpack_from("<Q", f.read(128), 48)[0]   # index_off
+print(n)
+PY
+}
 # count PART LIST: files of partition PART
 count() { grep -c "^$1 " "$2"; }
 # tally_is TALLY FILES BYTES: the reader opened FILES files, read BYTES

@@ -21,7 +21,7 @@ timeout -k 5 120 "$EXEC" --stats --stats-json "$T/r1.json" --data "$T/ds" -- \
   "$PY" "$RD" "$T/ds.list" all "$T/tally.0" >"$T/out1" 2>"$T/err1" || { cat "$T/err1"; fail "one rank: the job failed"; }
 cat "$T/err1"
 tally_is "$T/tally.0" 24 "$want"
-got=$("$PY" "$CK" "$T/err1" "$T/r1.json" 1 "$T/tally" 0 "$(part_bytes ds)") || fail "one rank: $got"
+got=$("$PY" "$CK" "$T/err1" "$T/r1.json" 1 "$T/tally" 0 "$(load_bytes ds 1)") || fail "one rank: $got"
 case "$got" in "files 24 local 0 remote, bytes $want local 0 remote, 0 fetches, 0 bytes sent, 0 crc failures") ;;
   *) fail "one rank: the report says \"$got\"; 24 files of $want bytes were read" ;; esac
 ok "one rank, forked reader ending with os._exit: $got"
@@ -68,7 +68,7 @@ timeout -k 5 120 "$EXEC" --stats --stats-json "$T/r3.json" --data "$T/raw" -- \
 eio=$("$PY" -c 'import json, sys; print(sum(json.load(open(sys.argv[1]))["eio"].values()))' "$T/tally.0")
 [ "$eio" -eq $((2 * $(count fs_0000 "$T/raw.list"))) ] ||
   fail "damaged: $eio reads refused, expected two of each file of fs_0000"
-got=$("$PY" "$CK" "$T/err3" "$T/r3.json" 1 "$T/tally" "$eio" "$(part_bytes raw)") || fail "damaged: $got"
+got=$("$PY" "$CK" "$T/err3" "$T/r3.json" 1 "$T/tally" "$eio" "$(load_bytes raw 1)") || fail "damaged: $got"
 ok "damaged partition, every file read twice: $eio reads refused, $got"
 
 # more threads than slots: the last ones share slot 0

@@ -29,7 +29,7 @@ cat "$T/err"
 tally_is "$T/tally.0" 24 "$want"
 awk 'NR % 2 == 1' "$T/ds.list" >"$T/head.list"
 tally_is "$T/tally.1" 12 "$(sum_sizes "$T/head.list" 777)"
-got=$("$PY" "$CK" "$T/err" "$T/r4.json" 2 "$T/tally" 0,0 "$(part_bytes ds)") || fail "two nodes: $got"
+got=$("$PY" "$CK" "$T/err" "$T/r4.json" 2 "$T/tally" 0,0 "$(load_bytes ds 2)") || fail "two nodes: $got"
 # rank 0 reads every file, rank 1 half of them: each node's remote ones
 remote=$(($(count fs_0001 "$T/ds.list") + $(count fs_0000 "$T/head.list")))
 case "$got" in "files $((36 - remote)) local $remote remote, "*) ;;
