@@ -14,7 +14,6 @@
  * one line saying what it saw and the flag that fixes it.  Nothing here is
  * on the path of a read or a stat.
  */
-#include <pthread.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,8 +26,8 @@ static _Atomic int bw_looked;
 
 void fsi_bind_check(struct fsi_ctx *c)
 {
-	if (atomic_load_explicit(&bw_looked, memory_order_relaxed) || atomic_exchange(&bw_looked, 1) ||
-	    fsi_in_vfork(c))
+	/* a vfork child shares our memory: its look would be ours */
+	if (fsi_in_vfork(c) || atomic_exchange(&bw_looked, 1))
 		return;
 	const char *rank = getenv("RANK");
 	cpu_set_t set;
@@ -52,16 +51,4 @@ void fsi_bind_check(struct fsi_ctx *c)
 		"its cores with mpirun --bind-to none (or --map-by ppr:1:node:pe=N) or "
 		"srun --cpus-per-task=N (or --cpu-bind=none); see fanstore-exec(1), NOTES",
 		cpu, online);
-}
-
-static void bw_prepare(void)
-{
-	struct fsi_ctx *c = fsi_enter();
-	if (c)
-		fsi_bind_check(c);
-}
-
-__attribute__((constructor)) static void bw_init(void)
-{
-	pthread_atfork(bw_prepare, NULL, NULL);
 }

@@ -397,7 +397,7 @@ struct fsi_st_thread {
 	uint32_t rng;
 	uint64_t weight;               /* of the call being timed */
 	int capped;                    /* it is a short one: count at most
-					* FSI_ST_CAP_NS of it */
+					* CAP_NS (stats.c) of it */
 	uint64_t fetch_ns;             /* remote fetch time since it began */
 };
 extern __thread struct fsi_st_thread fsi_st __attribute__((tls_model("initial-exec")));

@@ -202,6 +202,7 @@ static void share_prepare(void)
 	struct fsi_ctx *c = fsi_enter();
 	if (!c || fsi_in_vfork_slow(c))
 		return;
+	fsi_bind_check(c);
 	tab_wrlock();
 	fork_locked = 1;
 	share_locked(c);

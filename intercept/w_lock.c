@@ -152,7 +152,11 @@ void fsi_lock_fd_closed(struct fsi_file *f)
 {
 	_Atomic uint8_t *m = atomic_load_explicit(&posix_held, memory_order_relaxed);
 	uint8_t bit = (uint8_t)(1u << (f->ent % 8));
-	if (__builtin_expect(!m, 1) || !(atomic_fetch_and(&m[f->ent / 8], (uint8_t)~bit) & bit))
+	/* a plain look first: a locked clear of every closed file's bit once
+	 * any lock was taken would be an atomic write on each close */
+	if (__builtin_expect(!m, 1) ||
+	    !(atomic_load_explicit(&m[f->ent / 8], memory_order_relaxed) & bit) ||
+	    !(atomic_fetch_and(&m[f->ent / 8], (uint8_t)~bit) & bit))
 		return;
 	/* closing any descriptor of the lock file drops them all */
 	int saved = errno;

@@ -88,7 +88,6 @@ struct fx_ctx {
 	struct fs_image img;
 	int have_img;
 	struct fx_prebuilt *pre;   /* image.c: the dataset's own image, while it is fetched */
-	double load_time;
 
 	/* The job report (stats.c), when --stats or --stats-json asks. */
 	struct fs_stats_hdr *stats;  /* node leader: JOBDIR/stats, or NULL */

@@ -506,8 +506,7 @@ int fx_load(struct fx_ctx *c)
 	fx_progress_end(c, !rc);
 	if (rc)
 		return rc;
-	c->load_time = fx_now() - t;
-	FX_INFO(c, "copied %llu bytes in %.3f s", (unsigned long long)c->held_bytes, c->load_time);
+	FX_INFO(c, "copied %llu bytes in %.3f s", (unsigned long long)c->held_bytes, fx_now() - t);
 	return 0;
 }
 
@@ -521,17 +520,26 @@ static int fill_index(struct fx_ctx *c, uint32_t s, uint8_t *buf)
 	int in = open(src, O_RDONLY | O_CLOEXEC), out = open(dst, O_WRONLY | O_CLOEXEC);
 	int rc = in < 0 || out < 0 ? FX_EXIT_FAIL : 0;
 	uint64_t size = c->man.parts[s].file_size;
+	int e = rc ? errno : 0;   /* a failed open or read; a failed write says so itself */
 	for (uint64_t off = rc ? size : index_start(in, size); off < size;) {
 		size_t n = size - off < FX_COPY_BUF ? (size_t)(size - off) : FX_COPY_BUF;
 		ssize_t r = pread(in, buf, n, (off_t)off);
-		if (r <= 0 || fs_pwrite_all(out, buf, (size_t)r, off) != 0) {
+		if (r <= 0) {
+			e = r ? errno : EIO;   /* the source is shorter than its manifest says */
+			rc = FX_EXIT_FAIL;
+			break;
+		}
+		int w = fs_pwrite_all(out, buf, (size_t)r, off);
+		if (w) {
+			errno = w;
+			write_failed(c, dst);   /* with how much room a full cache needs */
 			rc = FX_EXIT_FAIL;
 			break;
 		}
 		off += (uint64_t)r;
 	}
-	if (rc)
-		fx_errf(c, "cannot copy the index of partition %s into %s: %s", src, dst, strerror(errno));
+	if (e)
+		fx_errf(c, "cannot copy the index of partition %s into %s: %s", src, dst, strerror(e));
 	if (in >= 0)
 		close(in);
 	if (out >= 0 && close(out) != 0 && !rc) {

@@ -117,6 +117,13 @@ static const char *env_or(const char *name, const char *def)
 	return v && *v ? v : def;
 }
 
+/* A switch from the environment: on when set to anything but "0". */
+static int env_flag(const char *name)
+{
+	const char *v = env_or(name, NULL);
+	return v && strcmp(v, "0") != 0;
+}
+
 /* "once" or "always" into *always; -1 for anything else. */
 static int parse_verify(const char *s, int *always)
 {
@@ -141,14 +148,10 @@ static int from_env(struct fx_ctx *c)
 			return usage_error(c, FS_ENV_VERBOSE "=%s: expected 0, 1 or 2", v);
 		o->verbose = (int)u;
 	}
-	v = env_or(FS_ENV_KEEP, NULL);
-	o->keep = v && strcmp(v, "0") != 0;
-	v = env_or(FS_ENV_MPI, NULL);
-	o->mpi = v && strcmp(v, "0") != 0;
-	v = env_or(FS_ENV_FORCE_MOUNT, NULL);
-	o->force_mount = v && strcmp(v, "0") != 0;
-	v = env_or(FS_ENV_STATS, NULL);
-	o->stats = v && strcmp(v, "0") != 0;
+	o->keep = env_flag(FS_ENV_KEEP);
+	o->mpi = env_flag(FS_ENV_MPI);
+	o->force_mount = env_flag(FS_ENV_FORCE_MOUNT);
+	o->stats = env_flag(FS_ENV_STATS);
 	o->stats_json = env_or(FS_ENV_STATS_JSON, NULL);
 	v = env_or(FS_ENV_TIMEOUT, NULL);
 	if (v && parse_uint(v, 1, 86400 * 7, &o->timeout))

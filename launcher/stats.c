@@ -57,14 +57,14 @@ int fx_stats_check(struct fx_ctx *c)
 	const char *p = c->opt.stats_json;
 	if (!p || c->rank != 0)
 		return 0;
+	if (!*p) {
+		fx_say(c, "--stats-json needs a file name");
+		return FX_EXIT_USAGE;
+	}
 	char dir[PATH_MAX];
 	struct stat st;
 	dir_of(p, dir, sizeof dir);
 	const char *why = NULL;
-	if (!*p) {
-		fprintf(stderr, "fanstore-exec: --stats-json needs a file name\n");
-		return FX_EXIT_USAGE;
-	}
 	if (p[strlen(p) - 1] == '/' || (stat(p, &st) == 0 && S_ISDIR(st.st_mode)))
 		why = "is a directory: name a file";
 	else if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
@@ -73,7 +73,7 @@ int fx_stats_check(struct fx_ctx *c)
 		why = "is in a directory this user cannot write";
 	if (!why)
 		return 0;
-	fprintf(stderr, "fanstore-exec: --stats-json %s %s\n", p, why);
+	fx_say(c, "--stats-json %s %s", p, why);
 	return FX_EXIT_USAGE;
 }
 

@@ -211,7 +211,7 @@ enum fs_result fs_part_check(const void *buf, size_t len, const char *name, stru
 {
 	struct fs_part_hdr h;
 	if (len < sizeof(h))
-		return fs_seterr(err, len ? FS_ERR_FORMAT : FS_ERR_FORMAT, 0, pname(name),
+		return fs_seterr(err, FS_ERR_FORMAT, 0, pname(name),
 				 "truncated: %zu bytes, shorter than a header", len);
 	memcpy(&h, buf, sizeof(h));
 	enum fs_result r = check_header(&h, len, name, err);

@@ -32,20 +32,11 @@
 # read4k first and later >= 2x tmpfs and >= 10x squashfuse, read100k_loop
 # >= 2x; (issue 4) stat >= 4x, deflate >= 80% of plain libdeflate, < 5%
 # added outside the prefix.
-set -euo pipefail
-cd "$(dirname "$0")/../.."
-TOP=$PWD
-B=${B:-build}
-PY=/usr/bin/python3
+ME=bench_read
+. "$(dirname "$0")/lib.sh"
 RB=$TOP/$B/test/intercept/readbench
 MK=$TOP/$B/test/intercept/mkjob
-LIB=$TOP/lib/libfanstore.so
-MNT=/fanstore
-line() { "$PY" test/bench/report.py line "$@"; }
-die() { echo "bench_read: $*" >&2; exit 1; }
-for f in "$RB" "$MK" "$LIB"; do
-	[ -e "$f" ] || die "$f is missing: run make tests"
-done
+need "$RB" "$MK" "$LIB"
 if [ "${1:-}" = --quick ]; then
 	reps=3 secs=0.3 n100k=600 n4k=3000 ndir=20000 ncomp=200
 else

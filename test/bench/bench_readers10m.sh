@@ -27,20 +27,11 @@
 #                  Bound (issue 10): at most 5 ms over native for
 #                  /bin/true, python3 within 10%.
 # Full runs only: with --quick it prints a note and no figure.
-set -euo pipefail
-cd "$(dirname "$0")/../.."
-TOP=$PWD
-B=${B:-build}
-PY=/usr/bin/python3
-LIB=$TOP/lib/libfanstore.so
+ME=bench_readers10m
+. "$(dirname "$0")/lib.sh"
 MKMETA=$TOP/$B/test/launcher/mkmeta
 MKIMAGE=$TOP/$B/test/prep/mkimage
-MNT=/fanstore
-line() { "$PY" test/bench/report.py line "$@"; }
-die() { echo "bench_readers10m: $*" >&2; exit 1; }
-for f in "$LIB" "$MKMETA" "$MKIMAGE"; do
-	[ -e "$f" ] || die "$f is missing: run make tests"
-done
+need "$LIB" "$MKMETA" "$MKIMAGE"
 if [ "${1:-}" = --quick ]; then
 	echo "bench_readers10m: full make bench only (the 10M-file dataset takes minutes to make)"
 	exit 0

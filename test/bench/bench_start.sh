@@ -8,17 +8,11 @@
 # Each process is started with posix_spawn and waited for; with and without
 # the library alternate (test/bench/spawntime.py).  Floors (issue 10): at
 # most 5 ms added to /bin/true, python3 within 10%.
-set -euo pipefail
-cd "$(dirname "$0")/../.."
-TOP=$PWD
-B=${B:-build}
-PY=/usr/bin/python3
-LIB=$TOP/lib/libfanstore.so
+ME=bench_start
+. "$(dirname "$0")/lib.sh"
 MKMETA=$TOP/$B/test/launcher/mkmeta
 MKIMAGE=$TOP/$B/test/prep/mkimage
-for f in "$LIB" "$MKMETA" "$MKIMAGE"; do
-	[ -e "$f" ] || { echo "bench_start: $f is missing: run make tests" >&2; exit 1; }
-done
+need "$LIB" "$MKMETA" "$MKIMAGE"
 if [ "${1:-}" = --quick ]; then reps=10; else reps=40; fi
 N=1000000
 W=$(mktemp -d /dev/shm/fanstore-bench-start.XXXXXX)
@@ -26,14 +20,14 @@ trap 'rm -rf "$W"' EXIT
 # the dataset is kept between runs (it takes a few seconds to make); the
 # image is made afresh, as each job does
 D=$TOP/$B/bench/start
-[ -f "$D/meta1m/fanstore.manifest" ] || { rm -rf "$D/meta1m"; mkdir -p "$D"; "$MKMETA" "$D/meta1m" $N 4; }
+[ -f "$D/meta1m/fanstore.manifest" ] || { rm -rf "$D/meta1m"; mkdir -p "$D"; "$MKMETA" "$D/meta1m" $N 4 || die "mkmeta could not make $D/meta1m"; }
 mkdir -p "$W/job"
-"$MKIMAGE" "$D/meta1m" "$W/job/meta.img"
+"$MKIMAGE" "$D/meta1m" "$W/job/meta.img" || die "mkimage could not build the image"
 # the library must see the image, or it would measure an inert library
 FANSTORE_JOBDIR=$W/job LD_PRELOAD=$LIB "$PY" -c "
 import os, sys
 n = len(os.listdir('/fanstore/train'))
-sys.exit(0 if n > 0 else 1)" || { echo "bench_start: the library did not mount the image" >&2; exit 1; }
+sys.exit(0 if n > 0 else 1)" || die "the library did not mount the image"
 
 run() { "$PY" test/bench/spawntime.py "$@"; }
 run --wall start1m --cpu start1m_cpu "$LIB" "$reps" fanstore="$W/job" native -- /bin/true

@@ -5,8 +5,7 @@
 # 9,375 of them held on other nodes and fetched over MPI, and every node
 # holds one metadata image of its own.
 source "$(dirname "$0")/../lib.sh"
-[ "$(id -u)" -eq 0 ] || skip "needs root for unshare -m and a private tmpfs per rank"
-unshare -m true 2>/dev/null || skip "unshare -m does not work here"
+can_nodes || skip "needs root and unshare -m for a private tmpfs per rank"
 source "$(dirname "$0")/ranks16_common.sh"
 r16_run 'mount -t tmpfs -o size=512m fstest "$FANSTORE_CACHE"' unshare -m --propagation private
 r16_check

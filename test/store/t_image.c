@@ -229,6 +229,14 @@ static void test_build_lookup_stat(void)
 	ASSERT(fs_image_open(path, &img, &err) == FS_OK);
 	ASSERT(img.hdr->nent == 11);   /* root + 8 + orphan + orphan/deep */
 	ASSERT(fs_image_verify(&img, &err) == FS_OK);
+	/* directories first, then the rest: once another entry is met (the
+	 * root, entry 0, aside), no directory follows */
+	int other = 0;
+	for (uint64_t i = 1; i < img.hdr->nent; i++) {
+		int is_dir = S_ISDIR(fs_image_ent(&img, i)->mode);
+		ASSERT(!(other && is_dir));
+		other |= !is_dir;
+	}
 	ASSERT(look(&img, "") == 0);
 	ASSERT(look(&img, "train/cat/1.jpg") > 0 && look(&img, "train/dog/2.jpg") > 0);
 	ASSERT(look(&img, "train/cat/1.jp") < 0 && look(&img, "nope") < 0);

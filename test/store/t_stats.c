@@ -78,7 +78,8 @@ static void file(void)
 	ASSERT(s.files[FS_ST_LOCAL] == 6 && s.files[FS_ST_REMOTE] == 0);
 	ASSERT(s.bytes[FS_ST_REMOTE] == 6000 && s.bytes[FS_ST_LOCAL] == 0);
 	ASSERT(s.crc == 7 && s.wait_ns == 11 && s.fetches == 6 && s.lat[5] == 6);
-	/* more threads than slots: they all counted in slot 0 */
+	/* more threads than slots (the late ones share slot 0): the sum takes
+	 * every slot up to the last, none past it */
 	atomic_store(&b->claimed, FS_STATS_SLOTS + 50);
 	atomic_store(&b->slot[FS_STATS_SLOTS].files[FS_ST_REMOTE], 5);
 	fs_stats_add(a, &s);
