@@ -98,6 +98,9 @@ def parse_args(argv):
     ap.add_argument("--hash-samples", metavar="FILE",
                     help="write 'PATH CLASS SHA256' of every sample's decoded tensor (rank 0), then train")
     ap.add_argument("--quiet", action="store_true", help="only the final summary")
+    ap.add_argument("--dist-timeout", type=float, default=300, metavar="S",
+                    help="seconds a torch.distributed operation may wait for the other ranks "
+                         "before this rank fails (default %(default)s; torch's own is 1,800)")
     return ap.parse_args(argv)
 
 
@@ -133,29 +136,41 @@ def transforms(size, train):
 class Dist:
     """torch.distributed when RANK/WORLD_SIZE say so, else one process."""
 
-    def __init__(self, torch):
+    def __init__(self, torch, timeout_s=300):
         self.torch = torch
         self.world = int(os.environ.get("WORLD_SIZE", "1"))
         self.rank = int(os.environ.get("RANK", "0"))
         self.on = self.world > 1
+        self._held = []
         if self.on:
             for v in ("MASTER_ADDR", "MASTER_PORT"):
                 if v not in os.environ:
                     die("WORLD_SIZE=%d but %s is not set (fanstore-exec sets it; "
                         "or run with WORLD_SIZE unset for one process)" % (self.world, v))
-            torch.distributed.init_process_group("gloo", init_method="env://",
-                                                 rank=self.rank, world_size=self.world)
+            import datetime
+            torch.distributed.init_process_group(
+                "gloo", init_method="env://", rank=self.rank, world_size=self.world,
+                timeout=datetime.timedelta(seconds=timeout_s))
 
     def sum(self, *vals):
-        t = self.torch.tensor(vals, dtype=self.torch.float64)
-        if self.on:
-            self.torch.distributed.all_reduce(t)
-        return t.tolist()
+        return self._reduce(vals)
 
     def max(self, *vals):
+        return self._reduce(vals, op=self.torch.distributed.ReduceOp.MAX)
+
+    def _reduce(self, vals, **kw):
         t = self.torch.tensor(vals, dtype=self.torch.float64)
         if self.on:
-            self.torch.distributed.all_reduce(t, op=self.torch.distributed.ReduceOp.MAX)
+            self.torch.distributed.all_reduce(t, **kw)
+            # Keep the tensor until the next reduction.  Dropped here, its
+            # last reference could go with gloo's worker thread, which then
+            # creates a Python thread state to free it, holding CPython's
+            # runtime lock without the GIL; a DataLoader worker forked at
+            # that moment (the next epoch starts right after) inherits the
+            # lock held and waits for it forever in Debian 12's Python 3.11
+            # (CPython gh-112275, fixed in later 3.11 releases and in 3.12).
+            self._held.append(t)
+            del self._held[:-2]
         return t.tolist()
 
     def close(self):
@@ -227,7 +242,7 @@ def main(argv=None):
     torch = import_torch()
     torch.set_num_threads(max(1, a.threads))
     torch.manual_seed(a.seed)
-    dist = Dist(torch)
+    dist = Dist(torch, a.dist_timeout)
     say = (lambda *s: print(*s, flush=True)) if dist.rank == 0 else (lambda *s: None)
     ds = build_dataset(a)
     if a.hash_samples and dist.rank == 0:

@@ -29,9 +29,10 @@
 # TORCH_BENCH_MODES (from: train load load_persist bytes bytes_persist),
 # TORCH_BENCH_TIMEOUT (seconds one run may take, default 180).
 # A run that stops (the timeout) is run once more, and says so: a DataLoader
-# worker forked while another thread holds one of CPython's locks can wait
+# worker forked while another thread holds one of CPython's locks waits
 # forever, with or without FanStore (CPython issue gh-112275, in Debian 12's
-# Python 3.11.2; docs/reliability.md).  A second stop fails the benchmark.
+# Python 3.11.2; train.py no longer lets gloo's thread take it, see
+# docs/reliability.md).  A second stop fails the benchmark.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ME=bench_torch
