@@ -10,7 +10,9 @@
  * launcher (PR_SET_PDEATHSIG).
  */
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <libgen.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -252,6 +254,44 @@ static void __attribute__((noreturn)) exec_child(struct fx_ctx *c, char **env, p
 	_exit(e == ENOENT ? FX_EXIT_NOTFOUND : FX_EXIT_NOEXEC);
 }
 
+/* This process's children (of every thread), at most cap; the count. */
+static int children(pid_t *out, int cap)
+{
+	int n = 0;
+	DIR *d = opendir("/proc/self/task");
+	struct dirent *de;
+	while (d && (de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		char path[300], buf[4096], *save = NULL;
+		snprintf(path, sizeof path, "/proc/self/task/%s/children", de->d_name);
+		int fd = open(path, O_RDONLY | O_CLOEXEC);
+		ssize_t len = fd < 0 ? 0 : read(fd, buf, sizeof buf - 1);
+		if (fd >= 0)
+			close(fd);
+		buf[len > 0 ? len : 0] = 0;
+		for (char *t = strtok_r(buf, " \n", &save); t && n < cap; t = strtok_r(NULL, " \n", &save))
+			out[n++] = (pid_t)strtol(t, NULL, 10);
+	}
+	if (d)
+		closedir(d);
+	return n;
+}
+
+int fx_child_adopted(const struct fx_child *ch, pid_t *out, int cap)
+{
+	pid_t all[256];
+	int n = children(all, 256), k = 0;
+	for (int i = 0; i < n && k < cap; i++) {
+		int skip = all[i] == ch->pid;
+		for (int j = 0; j < ch->nbefore && !skip; j++)
+			skip = all[i] == ch->before[j];
+		if (!skip)
+			out[k++] = all[i];
+	}
+	return k;
+}
+
 int fx_child_start(struct fx_ctx *c, const char *lib, const char *addr, int port, struct fx_child *ch)
 {
 	char **env = fx_child_env(c, lib, addr, port);
@@ -264,6 +304,11 @@ int fx_child_start(struct fx_ctx *c, const char *lib, const char *addr, int port
 	}
 	exec_say_init(say, c->opt.cmd[0]);
 	fflush(NULL);
+	/* What the command leaves running when its parent is gone comes to us,
+	 * to be killed when the command has exited (serve.c); what we have
+	 * already is not the command's. */
+	ch->nbefore = children(ch->before, (int)(sizeof ch->before / sizeof ch->before[0]));
+	prctl(PR_SET_CHILD_SUBREAPER, 1);
 	pid_t parent = getpid();
 	pid_t pid = fork();
 	if (pid == 0)

@@ -32,6 +32,7 @@ enum fx_tag {
 	FX_TAG_BCAST = 1,
 	FX_TAG_REQ = 2,
 	FX_TAG_PROGRESS = 3,    /* --progress: a rank's byte count to rank 0 */
+	FX_TAG_FAIL = 4,        /* a rank's command failed: {rank, status} (serve.c) */
 	FX_TAG_REP0 = 16,
 };
 
@@ -224,7 +225,15 @@ struct fx_child {
 	int exited;
 	int port_fd;               /* rank 0: the socket holding MASTER_PORT, or -1 */
 	struct fx_spawn *sp;       /* --mpi: the spawned command (spawn.c) */
+	int stopped_for;           /* stopped because another rank's command failed:
+				    * that command's status (the launcher's), else 0 */
+	pid_t before[16];          /* our children before the command's (an MPI
+				    * singleton's daemon): not the command's leftovers */
+	int nbefore;
 };
+/* Our children now, other than the command and those in ch->before: what
+ * the command left, come to us as its subreaper.  At most cap; the count. */
+int fx_child_adopted(const struct fx_child *ch, pid_t *out, int cap);
 /* The library to preload into out ("" for none); checks it exists. */
 int fx_child_lib(struct fx_ctx *c, char *out, size_t cap);
 /* Torch variables shared by every rank: rank 0's host and a free port,

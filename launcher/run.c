@@ -160,6 +160,9 @@ int fx_run(int argc, char **argv, MPI_Comm world, int sfd)
 	if (!rc) {
 		fx_serve(&c, &ch, sfd, lfd);
 		rc = fx_child_exit_code(&ch);
+		/* Stopped because another rank's command failed: that status. */
+		if (ch.stopped_for && (rc == 128 + SIGTERM || rc == 128 + SIGKILL))
+			rc = ch.stopped_for;
 		fx_stats_report(&c, rc);
 	} else {
 		if (lfd >= 0)

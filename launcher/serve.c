@@ -30,6 +30,15 @@
  * serving; once every rank's child has exited, sockets are closed, the
  * rank waits for its own forwarded requests, then a second MPI_Ibarrier
  * makes sure nobody still expects an answer before anyone leaves.
+ *
+ * A command that fails (exits non-zero or is killed) ends the job, as
+ * mpirun ends one whose process fails: its launcher tells every other rank
+ * (FX_TAG_FAIL), and each stops its command if it still runs (SIGTERM, then
+ * SIGKILL after FX_STOP_GRACE seconds) and exits with the failed command's
+ * status.  Otherwise the other ranks of a data-parallel job would wait in
+ * their next collective for the failed one forever, and the launchers with
+ * them.  Processes the command leaves behind (their parent gone, they come
+ * to the launcher, a child subreaper) are killed once it has exited.
  */
 #include <errno.h>
 #include <poll.h>
@@ -44,6 +53,7 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
+#include <stdio.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -57,6 +67,7 @@
 #define FX_WAIT_MIN_US 50
 #define FX_WAIT_MAX_US 1000          /* while requests came within a second */
 #define FX_IDLE_SECONDS 1.0
+#define FX_STOP_GRACE 10.0           /* SIGTERM to SIGKILL, another rank failed */
 #define FX_IDLE_WAIT_MAX_US 5000     /* after that: a request from another
 				      * rank waits at most this once */
 
@@ -413,10 +424,13 @@ static void reply_arrived(struct srv *s, void *obj, const MPI_Status *st)
 static void signals(struct srv *s)
 {
 	struct signalfd_siginfo si;
+	int chld = 0;
 	while (read(s->sfd, &si, sizeof si) == (ssize_t)sizeof si) {
 		int sig = (int)si.ssi_signo;
-		if (sig == SIGCHLD)
+		if (sig == SIGCHLD) {
+			chld = 1;
 			continue;
+		}
 		if (!s->ch->exited && s->ch->sp)
 			fx_spawn_kill(s->ch, sig);
 		else if (!s->ch->exited) {
@@ -428,6 +442,138 @@ static void signals(struct srv *s)
 	if (!s->ch->exited && !s->ch->sp && waitpid(s->ch->pid, &s->ch->status, WNOHANG) == s->ch->pid) {
 		s->ch->exited = 1;
 		FX_INFO(s->c, "command exited with status %d", fx_child_exit_code(s->ch));
+	}
+	/* Processes the command left, come to us (a subreaper's): reaped as
+	 * they end, so that none stays a zombie. */
+	if (chld && !s->ch->sp) {
+		pid_t kids[256];
+		int n = fx_child_adopted(s->ch, kids, 256);
+		for (int i = 0; i < n; i++)
+			waitpid(kids[i], NULL, WNOHANG);
+	}
+}
+
+/* ---- a failed command ends the job ---- */
+
+static void fail_listen(struct srv *s)
+{
+	FX_MPI_CHECK(MPI_Irecv(s->fail.in, 2, MPI_INT, MPI_ANY_SOURCE, FX_TAG_FAIL, s->c->world,
+			       &s->fail.rreq));
+}
+
+/* Our command has exited: if it failed, and not because we stopped it,
+ * tell every other rank.  Synchronous sends, completed before this rank
+ * enters the last barrier, so none is left unmatched. */
+static void fail_tell(struct srv *s)
+{
+	struct fx_ctx *c = s->c;
+	int status = fx_child_exit_code(s->ch);
+	if (!status || s->ch->stopped_for || c->nranks < 2)
+		return;
+	s->fail.sreqs = malloc((size_t)c->nranks * sizeof *s->fail.sreqs);
+	if (!s->fail.sreqs) {
+		fx_errf(c, "the command exited with status %d; out of memory telling the other ranks",
+			status);
+		MPI_Abort(c->world, status);
+	}
+	char others[32] = "the other rank";
+	if (c->nranks > 2)
+		snprintf(others, sizeof others, "the other %d ranks", c->nranks - 1);
+	fx_errf(c, "the command exited with status %d: stopping it on %s (the job's status is %d)",
+		status, others, status);
+	s->fail.out[0] = c->rank;
+	s->fail.out[1] = status;
+	for (int r = 0; r < c->nranks; r++)
+		if (r == c->rank)
+			s->fail.sreqs[r] = MPI_REQUEST_NULL;
+		else
+			FX_MPI_CHECK(MPI_Issend(s->fail.out, 2, MPI_INT, r, FX_TAG_FAIL, c->world,
+						&s->fail.sreqs[r]));
+}
+
+static void stop_command(struct srv *s, int sig)
+{
+	if (s->ch->sp)
+		fx_spawn_kill(s->ch, sig);
+	else
+		kill(s->ch->pid, sig);
+}
+
+/* Another rank's command failed: stop ours if it still runs, escalating
+ * to SIGKILL; our sends done.  Returns whether anything happened. */
+static int fail_poll(struct srv *s, double now)
+{
+	struct fx_ctx *c = s->c;
+	int did = 0, flag = 0;
+	FX_MPI_CHECK(MPI_Test(&s->fail.rreq, &flag, MPI_STATUS_IGNORE));
+	if (flag) {
+		did = 1;
+		signals(s);   /* ours may have just exited by itself */
+		if (!s->ch->exited && !s->ch->stopped_for) {
+			s->ch->stopped_for = s->fail.in[1] ? s->fail.in[1] : FX_EXIT_FAIL;
+			FX_INFO(c, "rank %d's command exited with status %d: sending SIGTERM to ours",
+				s->fail.in[0], s->fail.in[1]);
+			stop_command(s, SIGTERM);
+			s->fail.stop_at = now;
+		}
+		fail_listen(s);
+	}
+	if (s->ch->stopped_for && !s->ch->exited && !s->fail.killed &&
+	    now - s->fail.stop_at >= FX_STOP_GRACE) {
+		fx_errf(c, "the command did not end within %.0f s of SIGTERM (rank %d's failed): "
+			"sending SIGKILL", FX_STOP_GRACE, s->fail.in[0]);
+		stop_command(s, SIGKILL);
+		s->fail.killed = 1;
+	}
+	if (s->fail.sreqs) {
+		flag = 1;
+		for (int r = 0; r < c->nranks; r++) {
+			int one = 0;
+			FX_MPI_CHECK(MPI_Test(&s->fail.sreqs[r], &one, MPI_STATUS_IGNORE));
+			flag &= one;
+		}
+		if (flag) {
+			free(s->fail.sreqs);
+			s->fail.sreqs = NULL;
+			did = 1;
+		}
+	}
+	return did;
+}
+
+static void fail_end(struct srv *s)
+{
+	FX_MPI_CHECK(MPI_Cancel(&s->fail.rreq));
+	FX_MPI_CHECK(MPI_Wait(&s->fail.rreq, MPI_STATUS_IGNORE));
+}
+
+/* The command has exited; what it left running (daemons, a DataLoader
+ * worker stuck in its interpreter's after-fork) came to us: kill it, and
+ * what that leaves in turn, so that nothing of the job outlives it (it
+ * would hold the node's mapped partitions, and whatever it waits for). */
+static void kill_leftovers(struct fx_ctx *c, const struct fx_child *ch)
+{
+	for (int round = 0; round < 100; round++) {
+		pid_t kids[256];
+		int n = fx_child_adopted(ch, kids, 256), killed = 0;
+		for (int i = 0; i < n; i++) {
+			char path[64], comm[32] = "?";
+			snprintf(path, sizeof path, "/proc/%d/comm", (int)kids[i]);
+			FILE *f = fopen(path, "re");
+			if (f) {
+				if (fgets(comm, sizeof comm, f))
+					comm[strcspn(comm, "\n")] = 0;
+				fclose(f);
+			}
+			if (kill(kids[i], SIGKILL) == 0) {
+				fx_errf(c, "killed pid %d (%s), which the command left running",
+					(int)kids[i], comm);
+				killed++;
+			}
+			waitpid(kids[i], NULL, 0);
+		}
+		if (!killed)
+			return;
 	}
 }
 
@@ -504,6 +650,7 @@ int fx_serve(struct fx_ctx *c, struct fx_child *ch, int sfd, int lfd)
 	unsigned idle = 0;   /* turns since anything happened */
 	/* The command may have exited before the loop started, its SIGCHLD
 	 * read (and dropped) by the setup's check for interruptions. */
+	fail_listen(&s);
 	signals(&s);
 	/* ppoll's timeouts as asked: the default slack (50 us) would double
 	 * the shortest one (best effort: the default otherwise). */
@@ -546,7 +693,9 @@ int fx_serve(struct fx_ctx *c, struct fx_child *ch, int sfd, int lfd)
 				if (pfds[i].revents && pfds[i].fd >= 0)
 					fx_conn_io(&s, i - 2, pfds[i].revents);
 		}
+		did |= fail_poll(&s, t);
 		if (phase == FX_SERVING && ch->exited) {
+			fail_tell(&s);
 			FX_MPI_CHECK(MPI_Ibarrier(c->world, &bar));
 			phase = FX_CHILD_GONE;
 		}
@@ -558,7 +707,7 @@ int fx_serve(struct fx_ctx *c, struct fx_child *ch, int sfd, int lfd)
 				close_clients(&s);
 			phase++;
 		}
-		if (phase == FX_ALL_GONE && !s.fwds.live) {
+		if (phase == FX_ALL_GONE && !s.fwds.live && !s.fail.sreqs) {
 			FX_MPI_CHECK(MPI_Ibarrier(c->world, &bar));
 			phase = FX_LAST_BARRIER;
 		}
@@ -586,6 +735,9 @@ int fx_serve(struct fx_ctx *c, struct fx_child *ch, int sfd, int lfd)
 	}
 	while (s.sends.live)
 		rs_test(&s, &s.sends, send_done);
+	fail_end(&s);
+	if (!ch->sp)
+		kill_leftovers(c, ch);
 	FX_INFO(c, "served %llu requests from other ranks, forwarded %llu, answered %llu locally",
 		(unsigned long long)s.n_served, (unsigned long long)s.n_forwarded,
 		(unsigned long long)s.n_local);

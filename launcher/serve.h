@@ -81,6 +81,13 @@ struct srv {
 		uint64_t turns, yields, polls, sleeps, wakes;
 	} st;
 	uint8_t *verified;      /* JOBDIR/verified (store.h), or NULL */
+	struct {                /* a failed command ends the job (serve.c) */
+		MPI_Request rreq;       /* FX_TAG_FAIL from any rank */
+		int in[2], out[2];      /* {rank, status} */
+		MPI_Request *sreqs;     /* ours to every other rank, or NULL */
+		double stop_at;         /* when our command was sent SIGTERM */
+		int killed;             /* ... and SIGKILL */
+	} fail;
 };
 
 struct obuf *fx_obuf_new(size_t len);

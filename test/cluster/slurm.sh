@@ -153,7 +153,8 @@ procs_of() {
 # mkdata: T/tree (odd names, links), packed into T/ds (3 partitions and a
 # broadcast one); T/expect.md5 its files' sums; T/readall.sh TAG CODE, run
 # on every rank, writes the sums of every file under the mount to
-# T/out/TAG.RANK and exits CODE.
+# T/out/TAG.RANK and exits CODE; a CODE other than 0 after every rank has
+# written its sums (up to 60 s), since a failing rank ends the job.
 mkdata() {
   gentree "$T/tree" --weird --links >/dev/null
   "$PREP" -q -n 3 -b d01 -o "$T/ds" "$T/tree" || fail "fanstore-prep"
@@ -161,7 +162,14 @@ mkdata() {
   mkdir -p "$T/out"
   cat >"$T/readall.sh" <<RS
 #!/bin/sh
-cd "\$FANSTORE_MOUNT" && find . -type f -print0 | LC_ALL=C sort -z | xargs -0 md5sum >"$T/out/\$1.\$RANK" || exit 9
+cd "\$FANSTORE_MOUNT" && find . -type f -print0 | LC_ALL=C sort -z | xargs -0 md5sum >"$T/out/\$1.\$RANK.part" || exit 9
+mv "$T/out/\$1.\$RANK.part" "$T/out/\$1.\$RANK" || exit 9
+if [ "\$2" != 0 ]; then
+  for i in \$(seq 600); do
+    [ "\$(ls "$T/out" | grep -c "^\$1\\.[0-9]*\$")" -ge "\$WORLD_SIZE" ] && break
+    sleep 0.1
+  done
+fi
 exit "\$2"
 RS
   chmod +x "$T/readall.sh"
