@@ -68,6 +68,8 @@
 #define FX_WAIT_MAX_US 1000          /* while requests came within a second */
 #define FX_IDLE_SECONDS 1.0
 #define FX_STOP_GRACE 10.0           /* SIGTERM to SIGKILL, another rank failed */
+#define FX_FAIL_POLL_SECONDS 0.001   /* looks for a failed rank: not every turn,
+				      * an MPI_Iprobe is a progress call */
 #define FX_IDLE_WAIT_MAX_US 5000     /* after that: a request from another
 				      * rank waits at most this once */
 
@@ -455,15 +457,10 @@ static void signals(struct srv *s)
 
 /* ---- a failed command ends the job ---- */
 
-static void fail_listen(struct srv *s)
-{
-	FX_MPI_CHECK(MPI_Irecv(s->fail.in, 2, MPI_INT, MPI_ANY_SOURCE, FX_TAG_FAIL, s->c->world,
-			       &s->fail.rreq));
-}
-
 /* Our command has exited: if it failed, and not because we stopped it,
- * tell every other rank.  Synchronous sends, completed before this rank
- * enters the last barrier, so none is left unmatched. */
+ * tell every other rank.  Synchronous sends, completed (received: every
+ * launcher looks for them every FX_FAIL_POLL_SECONDS while it serves)
+ * before this rank enters the last barrier, so none is left unmatched. */
 static void fail_tell(struct srv *s)
 {
 	struct fx_ctx *c = s->c;
@@ -505,9 +502,15 @@ static int fail_poll(struct srv *s, double now)
 {
 	struct fx_ctx *c = s->c;
 	int did = 0, flag = 0;
-	FX_MPI_CHECK(MPI_Test(&s->fail.rreq, &flag, MPI_STATUS_IGNORE));
+	if (now - s->fail.polled < FX_FAIL_POLL_SECONDS)
+		return 0;
+	s->fail.polled = now;
+	MPI_Status st;
+	FX_MPI_CHECK(MPI_Iprobe(MPI_ANY_SOURCE, FX_TAG_FAIL, c->world, &flag, &st));
 	if (flag) {
 		did = 1;
+		FX_MPI_CHECK(MPI_Recv(s->fail.in, 2, MPI_INT, st.MPI_SOURCE, FX_TAG_FAIL, c->world,
+				      MPI_STATUS_IGNORE));
 		signals(s);   /* ours may have just exited by itself */
 		if (!s->ch->exited && !s->ch->stopped_for) {
 			s->ch->stopped_for = s->fail.in[1] ? s->fail.in[1] : FX_EXIT_FAIL;
@@ -516,7 +519,6 @@ static int fail_poll(struct srv *s, double now)
 			stop_command(s, SIGTERM);
 			s->fail.stop_at = now;
 		}
-		fail_listen(s);
 	}
 	if (s->ch->stopped_for && !s->ch->exited && !s->fail.killed &&
 	    now - s->fail.stop_at >= FX_STOP_GRACE) {
@@ -539,12 +541,6 @@ static int fail_poll(struct srv *s, double now)
 		}
 	}
 	return did;
-}
-
-static void fail_end(struct srv *s)
-{
-	FX_MPI_CHECK(MPI_Cancel(&s->fail.rreq));
-	FX_MPI_CHECK(MPI_Wait(&s->fail.rreq, MPI_STATUS_IGNORE));
 }
 
 /* The command has exited; what it left running (daemons, a DataLoader
@@ -650,7 +646,6 @@ int fx_serve(struct fx_ctx *c, struct fx_child *ch, int sfd, int lfd)
 	unsigned idle = 0;   /* turns since anything happened */
 	/* The command may have exited before the loop started, its SIGCHLD
 	 * read (and dropped) by the setup's check for interruptions. */
-	fail_listen(&s);
 	signals(&s);
 	/* ppoll's timeouts as asked: the default slack (50 us) would double
 	 * the shortest one (best effort: the default otherwise). */
@@ -735,7 +730,6 @@ int fx_serve(struct fx_ctx *c, struct fx_child *ch, int sfd, int lfd)
 	}
 	while (s.sends.live)
 		rs_test(&s, &s.sends, send_done);
-	fail_end(&s);
 	if (!ch->sp)
 		kill_leftovers(c, ch);
 	FX_INFO(c, "served %llu requests from other ranks, forwarded %llu, answered %llu locally",

@@ -82,10 +82,10 @@ struct srv {
 	} st;
 	uint8_t *verified;      /* JOBDIR/verified (store.h), or NULL */
 	struct {                /* a failed command ends the job (serve.c) */
-		MPI_Request rreq;       /* FX_TAG_FAIL from any rank */
-		int in[2], out[2];      /* {rank, status} */
+		int in[2], out[2];      /* {rank, status} (FX_TAG_FAIL) */
 		MPI_Request *sreqs;     /* ours to every other rank, or NULL */
 		double stop_at;         /* when our command was sent SIGTERM */
+		double polled;          /* last look (every FX_FAIL_POLL_SECONDS) */
 		int killed;             /* ... and SIGKILL */
 	} fail;
 };
