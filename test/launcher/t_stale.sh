@@ -29,6 +29,7 @@ mk notlauncher "$host $live"
 mk held "$host 1"
 flock -s "$FANSTORE_CACHE/fanstore.$uid.held/owner" sleep 1000 & holder=$!
 FANSTORE_VERBOSE=1 "$EXEC" --data "$T/st.ds" -- true 2>"$T/err" || { cat "$T/err"; fail "second job failed"; }
+pkill -P "$holder" || true   # flock's sleep, which would outlive it
 kill "$live" "$holder"
 grep -q "removed stale job directory.*$stale" "$T/err" || fail "no word of removing $stale"
 left=$(ls "$FANSTORE_CACHE" | sort | tr '\n' ' ')
