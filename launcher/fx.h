@@ -145,8 +145,6 @@ int fx_mount_check(struct fx_ctx *c);
 /* ---- util.c ---- */
 /* Agree on a status: returns the worst (largest) st of all ranks in comm. */
 int fx_agree(MPI_Comm comm, int st);
-/* Write all n bytes (retrying short writes and EINTR): 0, or -1 with errno. */
-int fx_write_all(int fd, const void *buf, size_t n);
 double fx_now(void);
 /* "12.3 MB" into buf. */
 const char *fx_bytes(uint64_t n, char *buf, size_t len);

@@ -117,8 +117,8 @@ static void put(struct fx_prebuilt *pb, const uint8_t *p, size_t n)
 		size_t skip = pb->done < pb->body_off ? (size_t)(pb->body_off - pb->done) : 0;
 		pb->crc = fs_crc32(pb->crc, p + skip, n - skip);
 	}
-	if (!pb->werr && fx_write_all(pb->fd, p, n) != 0)
-		pb->werr = errno;
+	if (!pb->werr)
+		pb->werr = fs_pwrite_all(pb->fd, p, n, pb->done);
 	pb->done += n;
 }
 

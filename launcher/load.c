@@ -160,9 +160,8 @@ static int validate(struct fx_ctx *c, uint32_t s, const char *path)
 
 /* A write into the job directory failed (errno): say which file and
  * why, and when the cache is full how much this node needs and what to do. */
-static void write_failed(struct fx_ctx *c, const char *tmp)
+static void write_failed(struct fx_ctx *c, const char *tmp, int e)
 {
-	int e = errno;
 	fx_errf(c, "writing %s: %s", tmp, strerror(e));
 	if (e == ENOSPC || e == EDQUOT)
 		fx_cache_full(c);
@@ -194,15 +193,15 @@ static int install(struct fx_ctx *c, uint32_t s, const char *tmp)
 }
 
 /*
- * The next chunk of in (at most n bytes) into out: bytes copied, 0 at the
- * end of in, or -1
- * with errno (*wrote: writing failed, as far as can be told).  sendfile
- * moves the bytes inside the kernel, one copy instead of two through buf,
- * which on a cache in memory is most of the work; where it cannot (EINVAL,
- * ENOSYS: a file system without splice) *kernel is cleared and read and
- * write do it.
+ * The next chunk of in (at most n bytes) into out at off: bytes copied, 0
+ * at the end of in, or -1 with errno (*wrote: writing failed, as far as can
+ * be told).  sendfile moves the bytes inside the kernel, one copy instead
+ * of two through buf, which on a cache in memory is most of the work; where
+ * it cannot (EINVAL, ENOSYS: a file system without splice) *kernel is
+ * cleared and read and fs_pwrite_all do it.
  */
-static ssize_t copy_chunk(int in, int out, uint8_t *buf, size_t n, int *kernel, int *wrote)
+static ssize_t copy_chunk(int in, int out, uint64_t off, uint8_t *buf, size_t n, int *kernel,
+			  int *wrote)
 {
 	*wrote = 0;
 	if (*kernel) {
@@ -214,7 +213,9 @@ static ssize_t copy_chunk(int in, int out, uint8_t *buf, size_t n, int *kernel, 
 		*kernel = 0;
 	}
 	ssize_t r = read(in, buf, n);
-	if (r > 0 && fx_write_all(out, buf, (size_t)r) != 0) {
+	int e = r > 0 ? fs_pwrite_all(out, buf, (size_t)r, off) : 0;
+	if (e) {
+		errno = e;
 		*wrote = 1;
 		return -1;
 	}
@@ -266,11 +267,11 @@ static int copy_slot(struct fx_ctx *c, uint32_t s, uint8_t *buf)
 	int kernel = 1, wrote;
 	while (done < total) {
 		size_t n = total - done < FX_COPY_BUF ? (size_t)(total - done) : FX_COPY_BUF;
-		ssize_t r = copy_chunk(in, out, buf, n, &kernel, &wrote);
+		ssize_t r = copy_chunk(in, out, done, buf, n, &kernel, &wrote);
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0 && wrote) {
-			write_failed(c, tmp);
+			write_failed(c, tmp, errno);
 			goto fail;
 		}
 		if (r <= 0) {
@@ -285,7 +286,7 @@ static int copy_slot(struct fx_ctx *c, uint32_t s, uint8_t *buf)
 	 * whole partitions, whatever is copied of them. */
 	fx_progress(c, size - total);
 	if ((total < size && ftruncate(out, (off_t)size) != 0) || close(out) != 0) {
-		write_failed(c, tmp);
+		write_failed(c, tmp, errno);
 		unlink(tmp);
 		return FX_EXIT_FAIL;
 	}
@@ -363,8 +364,9 @@ static int load_bcast(struct fx_ctx *c)
 		uint8_t *p = c->rank == 0 ? (uint8_t *)fs_part_base(src) + done : buf;
 		FX_MPI_CHECK(MPI_Bcast(p, (int)n, MPI_BYTE, 0, c->leaders));
 		/* After a write failure keep receiving, so that nobody waits. */
-		if (fd >= 0 && fx_write_all(fd, p, n) != 0) {
-			write_failed(c, tmp);
+		int w = fd >= 0 ? fs_pwrite_all(fd, p, n, done) : 0;
+		if (w) {
+			write_failed(c, tmp, w);
 			close(fd);
 			fd = -1;
 			failed = 1;
@@ -375,7 +377,7 @@ static int load_bcast(struct fx_ctx *c)
 	free(buf);
 	fs_part_free(&src);
 	if (fd >= 0 && close(fd) != 0) {
-		write_failed(c, tmp);
+		write_failed(c, tmp, errno);
 		failed = 1;
 	}
 	if (rc || failed) {
@@ -399,8 +401,9 @@ static int recv_slot(struct fx_ctx *c, uint32_t s, int from, uint8_t *buf)
 		size_t n = total - done < FX_COPY_BUF ? (size_t)(total - done) : FX_COPY_BUF;
 		FX_MPI_CHECK(MPI_Recv(buf, (int)n, MPI_BYTE, from, FX_TAG_BCAST, c->world,
 				      MPI_STATUS_IGNORE));
-		if (fd >= 0 && fx_write_all(fd, buf, n) != 0) {
-			write_failed(c, tmp);
+		int w = fd >= 0 ? fs_pwrite_all(fd, buf, n, done) : 0;
+		if (w) {
+			write_failed(c, tmp, w);
 			close(fd);
 			fd = -1;
 			failed = 1;
@@ -409,7 +412,7 @@ static int recv_slot(struct fx_ctx *c, uint32_t s, int from, uint8_t *buf)
 		fx_progress(c, n);
 	}
 	if (fd >= 0 && close(fd) != 0) {
-		write_failed(c, tmp);
+		write_failed(c, tmp, errno);
 		failed = 1;
 	}
 	if (failed) {
@@ -531,8 +534,7 @@ static int fill_index(struct fx_ctx *c, uint32_t s, uint8_t *buf)
 		}
 		int w = fs_pwrite_all(out, buf, (size_t)r, off);
 		if (w) {
-			errno = w;
-			write_failed(c, dst);   /* with how much room a full cache needs */
+			write_failed(c, dst, w);   /* with how much room a full cache needs */
 			rc = FX_EXIT_FAIL;
 			break;
 		}
@@ -543,7 +545,7 @@ static int fill_index(struct fx_ctx *c, uint32_t s, uint8_t *buf)
 	if (in >= 0)
 		close(in);
 	if (out >= 0 && close(out) != 0 && !rc) {
-		write_failed(c, dst);
+		write_failed(c, dst, errno);
 		rc = FX_EXIT_FAIL;
 	}
 	return rc;

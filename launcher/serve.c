@@ -423,6 +423,15 @@ static void reply_arrived(struct srv *s, void *obj, const MPI_Status *st)
 
 /* ---- signals and the child ---- */
 
+/* Signal the command (--mpi: the spawned processes). */
+static void stop_command(struct srv *s, int sig)
+{
+	if (s->ch->sp)
+		fx_spawn_kill(s->ch, sig);
+	else
+		kill(s->ch->pid, sig);
+}
+
 static void signals(struct srv *s)
 {
 	struct signalfd_siginfo si;
@@ -433,11 +442,9 @@ static void signals(struct srv *s)
 			chld = 1;
 			continue;
 		}
-		if (!s->ch->exited && s->ch->sp)
-			fx_spawn_kill(s->ch, sig);
-		else if (!s->ch->exited) {
-			FX_INFO(s->c, "forwarding signal %d to the command (pid %d)", sig, (int)s->ch->pid);
-			kill(s->ch->pid, sig);
+		if (!s->ch->exited) {
+			FX_INFO(s->c, "forwarding signal %d to the command", sig);
+			stop_command(s, sig);
 		}
 	}
 	fx_spawn_poll(s->ch);
@@ -486,14 +493,6 @@ static void fail_tell(struct srv *s)
 		else
 			FX_MPI_CHECK(MPI_Issend(s->fail.out, 2, MPI_INT, r, FX_TAG_FAIL, c->world,
 						&s->fail.sreqs[r]));
-}
-
-static void stop_command(struct srv *s, int sig)
-{
-	if (s->ch->sp)
-		fx_spawn_kill(s->ch, sig);
-	else
-		kill(s->ch->pid, sig);
 }
 
 /* Another rank's command failed: stop ours if it still runs, escalating

@@ -19,21 +19,6 @@ int fx_agree(MPI_Comm comm, int st)
 	return worst;
 }
 
-int fx_write_all(int fd, const void *buf, size_t n)
-{
-	const uint8_t *p = buf;
-	while (n) {
-		ssize_t w = write(fd, p, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 double fx_now(void)
 {
 	struct timespec ts;
