@@ -9,6 +9,15 @@
 # job directories in /dev/shm, the default cache (4 KiB pages there, unless
 # the tmpfs is mounted with huge=: a fresh process maps the image's pages
 # as it touches them, which costs more at 10M).
+#   load10m        ns of one load at a random 64-byte line of the image, in
+#                  a fresh process (memload: 200,000 dependent loads, the
+#                  process's first touch of those pages), and load10m_warm
+#                  the same loads again: the floor under any lookup, which
+#                  must read the image at least once in a place no earlier
+#                  lookup chose (scaling.md: why stat10m cannot be within
+#                  20% of the 1M image here); load10m_part (_warm) the same
+#                  in the first partition (2.2 GB at 10M, 0.22 GB at 1M),
+#                  which a read adds
 #   stat10m        stat() calls/s over 200,000 random paths, one pass in a
 #                  fresh process (the image's pages not yet mapped in it),
 #                  by wall time; stat10m_cpu the same pass by the process's
@@ -31,7 +40,8 @@ ME=bench_readers10m
 . "$(dirname "$0")/lib.sh"
 MKMETA=$TOP/$B/test/launcher/mkmeta
 MKIMAGE=$TOP/$B/test/prep/mkimage
-need "$LIB" "$MKMETA" "$MKIMAGE"
+MEMLOAD=$TOP/$B/test/bench/memload
+need "$LIB" "$MKMETA" "$MKIMAGE" "$MEMLOAD"
 if [ "${1:-}" = --quick ]; then
 	echo "bench_readers10m: full make bench only (the 10M-file dataset takes minutes to make)"
 	exit 0
@@ -89,6 +99,32 @@ for _ in $(seq $reps); do
 		done
 	done
 done
+# ---- one load at random in each image and its first partition, in a fresh
+# process and again
+declare -A ld
+for r in $(seq $reps); do
+	for k in 10m 1m; do
+		for f in meta.img fs_0000; do
+			out=$("$MEMLOAD" "$W/$k/$f" $sample "$r") || die "memload of the $k $f failed"
+			case "$out" in
+				"pass 1: "*" ns; pass 2: "*" ns") ;;
+				*) die "memload of the $k $f: $out" ;;
+			esac
+			read -r _ _ first _ _ _ later _ <<<"$out"
+			ld[$f$k]+=" $first" ld[warm$f$k]+=" $later"
+		done
+	done
+done
+# shellcheck disable=SC2086
+for f in meta.img fs_0000; do
+	g=load10m
+	[ $f = meta.img ] || g=load10m_part
+	line $g fanstore ns ${ld[${f}10m]}
+	line $g 1m-image ns ${ld[${f}1m]}
+	line ${g}_warm fanstore ns ${ld[warm${f}10m]}
+	line ${g}_warm 1m-image ns ${ld[warm${f}1m]}
+done
+
 # shellcheck disable=SC2086
 for mode in stat read; do
 	unit=files/s
