@@ -70,3 +70,13 @@ all_nonzero() {
 err_has() {
   grep -qF -- "$1" "$T/err" || fail "stderr does not mention '$1'"
 }
+# each_rank_says LINE: after a 2-rank job whose command fails on both
+# ranks, LINE in stderr once per rank, or once and the failed rank's "stopping
+# it on the other rank" (the first rank to fail stops the other's command,
+# which may not have got as far as saying it)
+each_rank_says() {
+  local n
+  n=$(count_of "$1" "$T/err")
+  [ "$n" -eq 2 ] || { [ "$n" -eq 1 ] && grep -qF "stopping it on the other rank" "$T/err"; } ||
+    fail "expected one line per rank (or one, and a stop) saying: $1"
+}
