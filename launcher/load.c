@@ -193,6 +193,45 @@ static int install(struct fx_ctx *c, uint32_t s, const char *tmp)
 }
 
 /*
+ * A partition received over MPI into tmp, chunk by chunk.  Once a write
+ * fails the file is closed (fd -1) and later chunks are still received and
+ * dropped, so that the sender never waits.
+ */
+struct received {
+	const char *tmp;
+	int fd, made, failed;
+};
+
+static void received_write(struct fx_ctx *c, struct received *r, const void *p, size_t n,
+			   uint64_t off)
+{
+	int w = r->fd >= 0 ? fs_pwrite_all(r->fd, p, n, off) : 0;
+	if (w) {
+		write_failed(c, r->tmp, w);
+		close(r->fd);
+		r->fd = -1;
+		r->failed = 1;
+	}
+	fx_progress(c, n);
+}
+
+/* All chunks in (or rc set): close tmp and install it as slot s, or remove it. */
+static int received_end(struct fx_ctx *c, struct received *r, int rc, uint32_t s, uint64_t total)
+{
+	if (r->fd >= 0 && close(r->fd) != 0) {
+		write_failed(c, r->tmp, errno);
+		r->failed = 1;
+	}
+	if (rc || r->failed) {
+		if (r->made)
+			unlink(r->tmp);
+		return FX_EXIT_FAIL;
+	}
+	c->held_bytes += total;
+	return install(c, s, r->tmp);
+}
+
+/*
  * The next chunk of in (at most n bytes) into out at off: bytes copied, 0
  * at the end of in, or -1 with errno (*wrote: writing failed, as far as can
  * be told).  sendfile moves the bytes inside the kernel, one copy instead
@@ -353,40 +392,22 @@ static int load_bcast(struct fx_ctx *c)
 	uint32_t s = bcast_slot(c);
 	uint64_t total = c->man.parts[s].file_size, done = 0;
 	char tmp[PATH_MAX];
-	int fd = tmp_open(c, FS_BCAST_NAME, tmp, sizeof tmp);
+	struct received r = { .tmp = tmp, .fd = tmp_open(c, FS_BCAST_NAME, tmp, sizeof tmp) };
+	r.made = r.fd >= 0;
 	uint8_t *buf = c->rank == 0 ? NULL : malloc(total < FX_BCAST_CHUNK ? total + 1 : FX_BCAST_CHUNK);
 	/* Leaders agree that they can all receive before the first chunk; a
 	 * later write failure does not stop the broadcast, so nobody waits. */
-	rc = fx_agree(c->leaders, fd >= 0 && (c->rank == 0 || buf) ? 0 : FX_EXIT_FAIL);
-	int made = fd >= 0, failed = 0;
+	rc = fx_agree(c->leaders, r.fd >= 0 && (c->rank == 0 || buf) ? 0 : FX_EXIT_FAIL);
 	while (!rc && done < total) {
 		size_t n = total - done < FX_BCAST_CHUNK ? (size_t)(total - done) : FX_BCAST_CHUNK;
 		uint8_t *p = c->rank == 0 ? (uint8_t *)fs_part_base(src) + done : buf;
 		FX_MPI_CHECK(MPI_Bcast(p, (int)n, MPI_BYTE, 0, c->leaders));
-		/* After a write failure keep receiving, so that nobody waits. */
-		int w = fd >= 0 ? fs_pwrite_all(fd, p, n, done) : 0;
-		if (w) {
-			write_failed(c, tmp, w);
-			close(fd);
-			fd = -1;
-			failed = 1;
-		}
+		received_write(c, &r, p, n, done);
 		done += n;
-		fx_progress(c, n);
 	}
 	free(buf);
 	fs_part_free(&src);
-	if (fd >= 0 && close(fd) != 0) {
-		write_failed(c, tmp, errno);
-		failed = 1;
-	}
-	if (rc || failed) {
-		if (made)
-			unlink(tmp);
-		return FX_EXIT_FAIL;
-	}
-	c->held_bytes += total;
-	return install(c, s, tmp);
+	return received_end(c, &r, rc, s, total);
 }
 
 /* Receive slot s from rank `from` into the job directory.  Every chunk is
@@ -395,34 +416,20 @@ static int recv_slot(struct fx_ctx *c, uint32_t s, int from, uint8_t *buf)
 {
 	char name[32], tmp[PATH_MAX];
 	slot_name(c, s, name, sizeof name);
-	int fd = tmp_open(c, name, tmp, sizeof tmp), made = fd >= 0, failed = fd < 0;
+	struct received r = { .tmp = tmp, .fd = tmp_open(c, name, tmp, sizeof tmp) };
+	r.made = r.fd >= 0;
+	r.failed = r.fd < 0;
 	uint64_t total = c->man.parts[s].file_size;
 	for (uint64_t done = 0; done < total;) {
 		size_t n = total - done < FX_COPY_BUF ? (size_t)(total - done) : FX_COPY_BUF;
 		FX_MPI_CHECK(MPI_Recv(buf, (int)n, MPI_BYTE, from, FX_TAG_BCAST, c->world,
 				      MPI_STATUS_IGNORE));
-		int w = fd >= 0 ? fs_pwrite_all(fd, buf, n, done) : 0;
-		if (w) {
-			write_failed(c, tmp, w);
-			close(fd);
-			fd = -1;
-			failed = 1;
-		}
+		received_write(c, &r, buf, n, done);
 		done += n;
-		fx_progress(c, n);
 	}
-	if (fd >= 0 && close(fd) != 0) {
-		write_failed(c, tmp, errno);
-		failed = 1;
-	}
-	if (failed) {
-		if (made)
-			unlink(tmp);
-		return FX_EXIT_FAIL;
-	}
-	c->held_bytes += total;
-	FX_DEBUG(c, "received %s from rank %d", name, from);
-	return install(c, s, tmp);
+	if (!r.failed)
+		FX_DEBUG(c, "received %s from rank %d", name, from);
+	return received_end(c, &r, 0, s, total);
 }
 
 static void send_slot(struct fx_ctx *c, uint32_t s, int to)
