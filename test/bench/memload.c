@@ -48,9 +48,13 @@ int main(int argc, char **argv)
 	uint64_t n = strtoull(argv[2], NULL, 10), seed = argc > 3 ? strtoull(argv[3], NULL, 10) : 1;
 	int fd = open(argv[1], O_RDONLY | O_CLOEXEC);
 	struct stat st;
-	if (fd < 0 || fstat(fd, &st) != 0 || st.st_size < 64 || !n) {
+	if (fd < 0 || fstat(fd, &st) != 0) {
+		fprintf(stderr, "memload: %s: %s\n", argv[1], strerror(errno));
+		return 1;
+	}
+	if (st.st_size < 64 || !n) {
 		fprintf(stderr, "memload: %s: %s\n", argv[1],
-			fd < 0 || errno ? strerror(errno) : "under 64 bytes, or SAMPLE 0");
+			!n ? "SAMPLE must be above 0" : "under 64 bytes: nothing to load from");
 		return 1;
 	}
 	const volatile uint8_t *p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_SHARED, fd, 0);
@@ -71,8 +75,8 @@ int main(int argc, char **argv)
 	double dt[2];
 	for (int pass = 0; pass < 2; pass++) {
 		double t0 = now();
-		/* dep is 0 whatever the bytes hold, but the compiler cannot
-		 * know it (zero was read from a volatile), so each load waits for the last */
+		/* dep is 0 whatever the bytes hold, but the compiler cannot know
+		 * it (zero was read from a volatile): each load waits for the last */
 		for (uint64_t k = 0; k < n; k++)
 			dep = p[at[k] + dep] & zero;
 		dt[pass] = now() - t0;
